@@ -1,0 +1,178 @@
+"""Loading and validating a knowledge-base directory (agencies + procedures)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.models import Agency, Procedure
+
+try:  # the C loader is several times faster; fall back when libyaml is absent
+    _YamlLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _YamlLoader = yaml.SafeLoader
+
+DATA_DIR = Path(__file__).with_name("data")
+AGENCY_FILES = ("agencies.yaml", "agencies.yml", "agencies.json")
+PROCEDURE_DIR = "procedures"
+DATA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class KnowledgeBaseError(ValueError):
+    """A data file is wrong: names the file, the entry and the field."""
+
+    def __init__(self, file: Path | str, entry: str | None, field: str | None, problem: str) -> None:
+        self.file, self.entry, self.field, self.problem = str(file), entry, field, problem
+        where = self.file
+        if entry is not None:
+            where += f", entry {entry}"
+        if field is not None:
+            where += f", field '{field}'"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class KnowledgeBase:
+    """Agencies and procedures, with lookups by id."""
+
+    agencies: list[Agency]
+    procedures: list[Procedure]
+    path: Path | None = None
+    _agency_by_id: dict[str, Agency] = field(init=False, repr=False)
+    _procedure_by_id: dict[str, Procedure] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._agency_by_id = {a.id: a for a in self.agencies}
+        self._procedure_by_id = {p.id: p for p in self.procedures}
+        for p in self.procedures:
+            if p.national_code:
+                self._procedure_by_id.setdefault(p.national_code, p)
+
+    def agency(self, agency_id: str | None) -> Agency | None:
+        """The agency with this id, or None."""
+        return self._agency_by_id.get(agency_id or "")
+
+    def procedure(self, procedure_id: str | None) -> Procedure | None:
+        """The procedure with this id or national code, or None."""
+        return self._procedure_by_id.get(procedure_id or "")
+
+
+def read_data_file(path: Path) -> Any:
+    """Parse one YAML or JSON data file, reporting syntax errors with the file name."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.load(text, Loader=_YamlLoader)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(path, None, None, f"cannot read: {exc}") from exc
+
+
+def _entries(path: Path, data: Any, key: str) -> list[Any]:
+    """The list under `key` at the top of a data file."""
+    if data is None:
+        return []
+    if not isinstance(data, dict) or set(data) != {key}:
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise KnowledgeBaseError(path, None, key, f"expected a mapping with only '{key}:', found {found}")
+    entries = data[key] or []
+    if not isinstance(entries, list):
+        raise KnowledgeBaseError(path, None, key, "expected a list of entries")
+    return entries
+
+
+def _entry_name(raw: Any, index: int) -> str:
+    """How an entry is named in errors: its id when it has one, else its position."""
+    if isinstance(raw, dict) and raw.get("id") not in (None, ""):
+        return f"{raw['id']!s} (#{index + 1})"
+    return f"#{index + 1}"
+
+
+def _parse(path: Path, entries: list[Any], model: type[Any]) -> list[Any]:
+    """Validate entries against a model, turning the first error into a KnowledgeBaseError."""
+    records = []
+    for index, raw in enumerate(entries):
+        name = _entry_name(raw, index)
+        if not isinstance(raw, dict):
+            raise KnowledgeBaseError(path, name, None, "expected a mapping of fields")
+        try:
+            records.append(model.model_validate(raw))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(part) for part in err["loc"]) or None
+            problem = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+            raise KnowledgeBaseError(path, name, loc, problem) from None
+    return records
+
+
+def _check_links(kb: KnowledgeBase, origin: dict[str, tuple[Path, str]]) -> None:
+    """Cross-entry checks: unique ids, known agencies, known linked procedures, known uncertain fields."""
+    proc_fields = set(Procedure.model_fields)
+    agency_fields = set(Agency.model_fields)
+    for agency in kb.agencies:
+        for name in agency.uncertain:
+            if name not in agency_fields:
+                raise KnowledgeBaseError(kb.path or "agencies", agency.id, "uncertain", f"no field '{name}'")
+    for proc in kb.procedures:
+        file, entry = origin[proc.id]
+        if kb.agencies and proc.agency and kb.agency(proc.agency) is None:
+            raise KnowledgeBaseError(file, entry, "agency", f"unknown agency id '{proc.agency}'")
+        for linked in proc.linked:
+            if kb.procedure(linked) is None:
+                raise KnowledgeBaseError(file, entry, "linked", f"unknown procedure id '{linked}'")
+        for name in proc.uncertain:
+            if name not in proc_fields:
+                raise KnowledgeBaseError(file, entry, "uncertain", f"no field '{name}'")
+
+
+def procedure_files(path: Path) -> list[Path]:
+    """Data files holding procedures in a knowledge-base directory, in a stable order."""
+    folder = path / PROCEDURE_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in DATA_SUFFIXES and not p.name.startswith("."))
+
+
+def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge-base directory (default: the shipped `knowledge/data/`)."""
+    path = Path(path) if path is not None else DATA_DIR
+    if not path.is_dir():
+        raise KnowledgeBaseError(path, None, None, "not a knowledge-base directory")
+    agencies: list[Agency] = []
+    agency_origin: dict[str, Path] = {}
+    for name in AGENCY_FILES:
+        file = path / name
+        if file.is_file():
+            for agency in _parse(file, _entries(file, read_data_file(file), "agencies"), Agency):
+                if agency.id in agency_origin:
+                    raise KnowledgeBaseError(file, agency.id, "id", "duplicate agency id")
+                agency_origin[agency.id] = file
+                agencies.append(agency)
+    procedures: list[Procedure] = []
+    origin: dict[str, tuple[Path, str]] = {}
+    for file in procedure_files(path):
+        entries = _entries(file, read_data_file(file), "procedures")
+        for index, proc in enumerate(_parse(file, entries, Procedure)):
+            entry = _entry_name(entries[index], index)
+            if proc.id in origin:
+                first = origin[proc.id][0].name
+                raise KnowledgeBaseError(file, entry, "id", f"duplicate procedure id (also in {first})")
+            origin[proc.id] = (file, entry)
+            procedures.append(proc)
+    if not procedures:
+        raise KnowledgeBaseError(path, None, None, f"no procedures found under {PROCEDURE_DIR}/")
+    kb = KnowledgeBase(agencies=agencies, procedures=procedures, path=path)
+    _check_links(kb, origin)
+    return kb
+
+
+@lru_cache(maxsize=1)
+def default_knowledge_base() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once."""
+    return load_knowledge_base(None)

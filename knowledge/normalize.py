@@ -1,0 +1,39 @@
+"""Vietnamese text normalization: Unicode form, case, punctuation and a diacritic-free parallel form."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def normalize(text: str) -> str:
+    """NFC, lowercase, punctuation replaced by spaces, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", text or "").lower()
+    text = _PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    """The same text without Vietnamese tone and vowel marks (đ→d)."""
+    decomposed = unicodedata.normalize("NFD", (text or "").translate(_FOLD))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def has_diacritics(text: str) -> bool:
+    """Whether the text carries any Vietnamese mark (so the accented form is informative)."""
+    return strip_diacritics(text) != text
+
+
+def tokens(text: str) -> list[str]:
+    """Normalized syllables of a text."""
+    return normalize(text).split()
+
+
+def fold(text: str) -> str:
+    """Normalized, diacritic-free form used for accent-insensitive comparison."""
+    return strip_diacritics(normalize(text))

@@ -1,0 +1,116 @@
+"""Reading a citizen's question: abbreviations, synonyms, English, filler words and typos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from knowledge.lexicon import ADD, ENGLISH, FILLER, FILLER_EN, FILLER_FOLDED, REPLACE
+from knowledge.normalize import normalize, strip_diacritics
+
+_MAX_PHRASE = max(len(k.split()) for k in (*REPLACE, *ADD, *ENGLISH))
+_REPLACE = {strip_diacritics(k): v for k, v in REPLACE.items()}
+_ADD = {strip_diacritics(k): v for k, v in {**ENGLISH, **ADD}.items()}
+
+
+@dataclass
+class Token:
+    """One syllable of the question: its marked form, its folded form and its alternatives."""
+
+    text: str
+    folded: str
+    alternatives: set[str] = field(default_factory=set)
+
+    @property
+    def marked(self) -> bool:
+        """Whether the citizen typed Vietnamese marks on it."""
+        return self.text != self.folded
+
+
+@dataclass
+class Query:
+    """A question broken into content tokens plus added synonym tokens."""
+
+    raw: str
+    normalized: str
+    tokens: list[Token]
+    added: list[str]
+    has_marks: bool
+
+    @property
+    def folded_terms(self) -> list[str]:
+        """Diacritic-free content syllables."""
+        return [t.folded for t in self.tokens]
+
+
+def _rewrite(words: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """Apply replacement rules, and find synonym rules as (start, end, expansion) over the result."""
+    out: list[str] = []
+    i = 0
+    folded = [strip_diacritics(w) for w in words]
+    while i < len(words):
+        for n in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
+            key = " ".join(folded[i : i + n])
+            if key in _REPLACE and (n > 1 or len(key) > 1 or words[i] == key):
+                out.extend(_REPLACE[key].split())
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    spans: list[tuple[int, int, str]] = []
+    folded = [strip_diacritics(w) for w in out]
+    for i in range(len(out)):
+        for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
+            key = " ".join(folded[i : i + n])
+            if key in _ADD:
+                spans.append((i, i + n, _ADD[key]))
+                break
+    return out, spans
+
+
+def _is_filler(words: list[str], i: int, known_pair: Callable[[str, str], bool]) -> bool:
+    """Whether word i carries no meaning here (a known phrase with a neighbour keeps it)."""
+    word = words[i]
+    folded = strip_diacritics(word)
+    if word in FILLER or word in FILLER_EN or word == folded and folded in FILLER_FOLDED:
+        pass
+    else:
+        return False
+    prev_f = strip_diacritics(words[i - 1]) if i > 0 else None
+    next_f = strip_diacritics(words[i + 1]) if i + 1 < len(words) else None
+    return not (
+        (prev_f is not None and known_pair(prev_f, folded))
+        or (next_f is not None and known_pair(folded, next_f))
+    )
+
+
+def analyze(
+    text: str,
+    known_pair: Callable[[str, str], bool] = lambda a, b: False,
+    correct: Callable[[str], str | None] = lambda w: None,
+) -> Query:
+    """Break a question into content tokens (fillers removed before folding) and synonym additions."""
+    normalized = normalize(text)
+    words, spans = _rewrite(normalized.split())
+    keep = [not _is_filler(words, i, known_pair) for i in range(len(words))]
+    tokens: list[Token] = []
+    index_of: dict[int, Token] = {}
+    for i, word in enumerate(words):
+        if not keep[i]:
+            continue
+        folded = strip_diacritics(word)
+        fixed = correct(folded)
+        if fixed:
+            word = folded = fixed
+        token = Token(word, folded, {folded})
+        index_of[i] = token
+        tokens.append(token)
+    added: list[str] = []
+    for start, end, expansion in spans:
+        extra = [w for w in expansion.split() if w not in FILLER]
+        added.extend(extra)
+        for i in range(start, end):
+            if i in index_of:
+                index_of[i].alternatives.update(strip_diacritics(w) for w in extra)
+    return Query(text, normalized, tokens, added, has_marks=strip_diacritics(normalized) != normalized)
