@@ -1,0 +1,1 @@
+"""Runtime: configuration, messenger adapters, console chat, scheduler."""

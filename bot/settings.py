@@ -1,0 +1,90 @@
+"""Settings read from the environment and `.env` (every variable is listed in `.env.example`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEFAULT_SQLITE_PATH = Path("feedback_bot.db")
+
+
+def _split_ids(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return [str(v).strip() for v in value]  # type: ignore[union-attr]
+
+
+IdList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """All configuration of the bot; field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = None
+    office_name: str = "UBND phường Thanh Xuân"
+    default_language: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    admin_ids: IdList = Field(default_factory=lambda: ["console:admin"])
+    staff_chat: str | None = None
+
+    max_text_length: int = 4000
+    max_attachments: int = 10
+    flood_max_messages: int = 20
+    flood_window_seconds: float = 60.0
+    ticket_code_prefix: str = "PA"
+
+    telegram_bot_token: str | None = None
+    telegram_framework: str = "aiogram"
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_webhook_host: str = "0.0.0.0"
+    telegram_webhook_port: int = 8080
+    telegram_webhook_path: str = "/telegram/webhook"
+    telegram_staff_chat_id: str | None = None
+    telegram_admin_ids: IdList = Field(default_factory=list)
+
+    @field_validator("admin_ids", "telegram_admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> list[str]:
+        return _split_ids(value)
+
+    @property
+    def effective_database_url(self) -> str:
+        """`DATABASE_URL`, or a SQLite file in the working directory when it is unset."""
+        return self.database_url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+    @property
+    def admins(self) -> set[tuple[str, str]]:
+        """Configured admins as (platform, user_id); bare ids in TELEGRAM_ADMIN_IDS are Telegram's."""
+        out: set[tuple[str, str]] = set()
+        for item in self.admin_ids:
+            platform, _, user = item.partition(":")
+            if user:
+                out.add((platform, user))
+        out.update(("telegram", i) for i in self.telegram_admin_ids)
+        return out
+
+    @property
+    def staff_chat_address(self) -> tuple[str, str]:
+        """Where new tickets are posted: `STAFF_CHAT`, else the Telegram staff group, else the console."""
+        if self.staff_chat:
+            platform, _, chat = self.staff_chat.partition(":")
+            return platform, chat
+        if self.telegram_staff_chat_id:
+            return "telegram", self.telegram_staff_chat_id
+        return "console", "staff"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Conversations: citizen flows and staff commands, independent of any messenger."""

@@ -1,0 +1,76 @@
+"""Citizens: find or create on first contact, consent, language, bans, reachability."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from storage.clock import utcnow
+from storage.models import Citizen
+
+
+def get_citizen(session: Session, platform: str, user_id: str) -> Citizen | None:
+    """The citizen with this platform identity, if known."""
+    return session.exec(
+        select(Citizen).where(Citizen.platform == platform, Citizen.user_id == user_id)
+    ).first()
+
+
+def get_or_create_citizen(
+    session: Session, platform: str, user_id: str, chat_id: str, *, language: str = "vi",
+    display_name: str | None = None, username: str | None = None,
+) -> Citizen:
+    """Find the citizen or create one; keeps chat id and names current."""
+    citizen = get_citizen(session, platform, user_id)
+    if citizen is None:
+        citizen = Citizen(platform=platform, user_id=user_id, chat_id=chat_id, language=language,
+                          display_name=display_name, username=username)
+        session.add(citizen)
+        session.flush()
+        return citizen
+    if citizen.chat_id != chat_id and chat_id:
+        citizen.chat_id = chat_id
+    if display_name and citizen.display_name != display_name:
+        citizen.display_name = display_name
+    if username and citizen.username != username:
+        citizen.username = username
+    citizen.unreachable_at = None
+    return citizen
+
+
+def give_consent(session: Session, citizen: Citizen) -> None:
+    """Record the citizen's explicit consent to keep their personal data."""
+    citizen.consent_at = utcnow()
+    session.add(citizen)
+
+
+def withdraw_consent(session: Session, citizen: Citizen) -> None:
+    """Withdraw consent and forget the stored phone number."""
+    citizen.consent_at = None
+    citizen.phone = None
+    session.add(citizen)
+
+
+def set_ban(session: Session, citizen: Citizen, banned: bool, reason: str | None = None) -> None:
+    """Ban or unban a citizen who abuses the bot."""
+    citizen.banned = banned
+    citizen.ban_reason = reason if banned else None
+    session.add(citizen)
+
+
+def mark_unreachable(target: Session | Engine, platform: str, chat_id: str) -> None:
+    """Record that the messenger refused delivery to this chat (e.g. the citizen blocked the bot)."""
+    if isinstance(target, Session):
+        _mark_unreachable(target, platform, chat_id)
+        return
+    with Session(target) as session:
+        _mark_unreachable(session, platform, chat_id)
+        session.commit()
+
+
+def _mark_unreachable(session: Session, platform: str, chat_id: str) -> None:
+    for citizen in session.exec(
+        select(Citizen).where(Citizen.platform == platform, Citizen.chat_id == chat_id)
+    ):
+        citizen.unreachable_at = utcnow()
+        session.add(citizen)

@@ -1,0 +1,176 @@
+"""Database tables. Every change to a ticket is a `TicketEvent`; events are never updated or deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
+from sqlmodel import Field, SQLModel
+
+from storage.clock import utcnow
+
+
+class Citizen(SQLModel, table=True):
+    """A person who wrote to the bot on one platform."""
+
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_citizen_platform_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+    display_name: str | None = Field(default=None, max_length=255)
+    username: str | None = Field(default=None, max_length=255)
+    language: str = Field(default="vi", max_length=8)
+    consent_at: datetime | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    banned: bool = False
+    ban_reason: str | None = Field(default=None, max_length=500)
+    unreachable_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a user is in a conversation, kept in the database so restarts lose nothing."""
+
+    platform: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=64)
+    state: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffMember(SQLModel, table=True):
+    """A member of the office's staff (admins may manage the staff list)."""
+
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_staff_platform_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
+    name: str | None = Field(default=None, max_length=255)
+    username: str | None = Field(default=None, max_length=255)
+    is_admin: bool = False
+    active: bool = True
+    added_by: str | None = Field(default=None, max_length=100)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    """A complaint, petition, suggestion or question filed by a citizen."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    category: str = Field(max_length=64)
+    agency_id: str | None = Field(default=None, max_length=64)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=32)
+    anonymous: bool = False
+    status: str = Field(default="received", max_length=32, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="staffmember.id")
+    language: str = Field(default="vi", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime
+    closed_at: datetime | None = None
+
+
+class TicketAttachment(SQLModel, table=True):
+    """A photo or file the citizen attached, kept as the messenger's file id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=16)
+    file_id: str = Field(max_length=512)
+    file_name: str | None = Field(default=None, max_length=255)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int | None = None
+
+
+class TicketEvent(SQLModel, table=True):
+    """One change to a ticket: who, when, what. Append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_kind: str = Field(max_length=16)
+    actor: str | None = Field(default=None, max_length=255)
+    kind: str = Field(max_length=32)
+    status_from: str | None = Field(default=None, max_length=32)
+    status_to: str | None = Field(default=None, max_length=32)
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    public: bool = True
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _events_are_append_only(mapper: Any, connection: Any, target: TicketEvent) -> None:
+    raise PermissionError("Ticket events are an audit trail and are never rewritten")
+
+
+class TicketThread(SQLModel, table=True):
+    """Links a ticket to the staff-chat message or forum topic where staff discuss it."""
+
+    __table_args__ = (
+        Index("ix_ticketthread_thread", "platform", "chat_id", "thread_id"),
+        Index("ix_ticketthread_message", "platform", "chat_id", "message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_code: str = Field(max_length=32, index=True)
+    platform: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    thread_id: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver later (staff answers, notifications), written before it is sent."""
+
+    __table_args__ = (Index("ix_outbox_due", "platform", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update already handled, so a redelivered one is ignored."""
+
+    platform: str = Field(primary_key=True, max_length=32)
+    update_id: str = Field(primary_key=True, max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class UnmatchedQuestion(SQLModel, table=True):
+    """A question the procedure guide could not answer, counted so staff can improve the knowledge base."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    normalized: str = Field(max_length=500, unique=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    count: int = 1
+    first_at: datetime = Field(default_factory=utcnow)
+    last_at: datetime = Field(default_factory=utcnow)
+
+
+class SecurityEvent(SQLModel, table=True):
+    """A refused attempt (a staff command from a non-staff user, a banned user writing)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    detail: str | None = Field(default=None, max_length=500)

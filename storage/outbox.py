@@ -1,0 +1,101 @@
+"""The durable outbox: messages written first, delivered later by a sender, marked when delivered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from handlers.types import Outgoing
+from storage.clock import utcnow
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A claimed message, detached from its session."""
+
+    id: int
+    platform: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+    def outgoing(self) -> Outgoing:
+        """The message to send."""
+        return Outgoing.from_dict(self.payload, platform=self.platform, chat_id=self.chat_id)
+
+
+def enqueue(session: Session, platform: str, chat_id: str, message: Outgoing) -> OutboxMessage:
+    """Write a message for later delivery, in the caller's transaction."""
+    row = OutboxMessage(platform=platform, chat_id=str(chat_id), payload=message.to_dict())
+    session.add(row)
+    return row
+
+
+def claim_due(engine: Engine, platform: str, limit: int = 50, lease_seconds: float = 60.0) -> list[OutboxItem]:
+    """Take up to `limit` due messages for `platform`, leasing them so no other worker sends them.
+
+    A message whose lease ran out (its worker died before marking it) becomes due again.
+    """
+    now = utcnow()
+    with Session(engine) as session:
+        ids = list(session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.platform == platform,
+                col(OutboxMessage.status).in_((PENDING, SENDING)),
+                OutboxMessage.next_attempt_at <= now,
+            ).order_by(col(OutboxMessage.id)).limit(limit)
+        ))
+        claimed: list[OutboxItem] = []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        for item_id in ids:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == item_id, col(OutboxMessage.status).in_((PENDING, SENDING)),
+                       col(OutboxMessage.next_attempt_at) <= now)
+                .values(status=SENDING, next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                row = session.get(OutboxMessage, item_id)
+                assert row is not None
+                claimed.append(OutboxItem(row.id or 0, row.platform, row.chat_id, row.payload, row.attempts))
+        session.commit()
+        return claimed
+
+
+def mark_sent(engine: Engine, item_id: int) -> None:
+    """Record a successful delivery (it will never be sent again)."""
+    _set(engine, item_id, status=SENT, sent_at=utcnow(), last_error=None)
+
+
+def mark_retry(engine: Engine, item_id: int, error: str, delay_seconds: float) -> None:
+    """Give the message back to the queue, due again after `delay_seconds`."""
+    _set(engine, item_id, status=PENDING, last_error=error[:1000],
+         next_attempt_at=utcnow() + timedelta(seconds=delay_seconds))
+
+
+def mark_failed(engine: Engine, item_id: int, error: str) -> None:
+    """Give up on a message (it stays in the table for inspection)."""
+    _set(engine, item_id, status=FAILED, last_error=error[:1000])
+
+
+def _set(engine: Engine, item_id: int, **values: Any) -> None:
+    with Session(engine) as session:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == item_id).values(**values))
+        session.commit()
+
+
+def pending_count(engine: Engine, platform: str | None = None) -> int:
+    """How many messages wait to be delivered."""
+    with Session(engine) as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.status).in_((PENDING, SENDING)))
+        if platform:
+            query = query.where(OutboxMessage.platform == platform)
+        return len(list(session.exec(query)))
