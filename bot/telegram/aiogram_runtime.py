@@ -1,0 +1,114 @@
+"""The aiogram 3 runtime: a thin adapter over `Runtime`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiogram import Bot, Dispatcher, Router, methods
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    RestartingTelegram,
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import CallbackQuery, Message, Update
+from sqlalchemy.engine import Engine
+
+from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.telegram.runtime import Runtime
+
+
+class _RawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates returning raw dicts, so one unparseable update cannot fail the whole batch."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+def _method_class(method: str) -> type[TelegramMethod[Any]]:
+    return getattr(methods, method[0].upper() + method[1:])  # type: ignore[no-any-return]
+
+
+class AiogramApi:
+    """Bot API calls through an aiogram `Bot`, with errors mapped to `bot.telegram.errors`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def call(self, method: str, params: dict[str, Any], timeout: int | None = None) -> Any:
+        """Validate `params` into aiogram's method model and send it."""
+        request = _method_class(method).model_validate(params) if method != "getUpdates" else _RawUpdates(
+            **params)
+        try:
+            return await self.bot(request, request_timeout=timeout)
+        except TelegramRetryAfter as err:
+            raise RetryAfter(err.retry_after, str(err)) from err
+        except TelegramForbiddenError as err:
+            raise Unreachable(str(err)) from err
+        except (TelegramServerError, RestartingTelegram, TelegramNetworkError) as err:
+            raise Transient(str(err)) from err
+        except TelegramAPIError as err:
+            raise Rejected(str(err)) from err
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            raise Transient(f"{type(err).__name__}: {err}") from err
+
+
+class AiogramRuntime(Runtime):
+    """aiogram 3: our own intake loop, aiogram's Dispatcher and Bot for the rest."""
+
+    name = "aiogram"
+
+    def __init__(self, token: str, api_base: str, dispatcher: Any, engine: Engine, **kwargs: Any) -> None:
+        server = TelegramAPIServer.from_base(api_base)
+        self.bot = Bot(token, session=AiohttpSession(api=server, limit=100))
+        self._api = AiogramApi(self.bot)
+        super().__init__(token, api_base, dispatcher, engine, **kwargs)
+        self.dp = Dispatcher()
+        router = Router(name="neutral")
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        self.dp.include_router(router)
+
+    @property
+    def api(self) -> AiogramApi:
+        """The Bot API client."""
+        return self._api
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        await self.handle_update(event_update)
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        await self.handle_update(event_update)
+
+    async def start(self) -> None:
+        """Nothing to open ahead: aiogram opens its HTTP session on first use."""
+
+    async def stop(self) -> None:
+        """Close the HTTP session."""
+        await self.bot.session.close()
+
+    async def fetch_raw_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
+        """getUpdates for the kinds the bot handles, as raw dicts."""
+        from bot.telegram.convert import ALLOWED_UPDATES
+
+        params = {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
+        return await self._api.call("getUpdates", params, timeout=timeout + 10)  # type: ignore[no-any-return]
+
+    def parse(self, raw: dict[str, Any]) -> Update:
+        """aiogram's own validation of one update."""
+        return Update.model_validate(raw, context={"bot": self.bot})
+
+    async def feed(self, update: Update) -> None:
+        """Through aiogram's Dispatcher (middlewares, routers) to the neutral handler."""
+        await self.dp.feed_update(self.bot, update)

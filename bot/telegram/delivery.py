@@ -1,0 +1,128 @@
+"""Deliver one `Outgoing` through a Bot API client: plain messages, forum topics for tickets, topic state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+
+from bot.telegram.errors import Rejected, RetryAfter, Transient
+from bot.telegram.render import ApiCall, message_calls, topic_name
+from handlers.types import Outgoing
+from storage.db import session_scope
+from storage.threads import link_thread, thread_for_ticket
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+MAX_INLINE_WAIT = 60.0
+
+
+class TelegramApi(Protocol):
+    """What a runtime offers: one Bot API call, raising `bot.telegram.errors` exceptions."""
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Call `method`; return the library's result object."""
+        ...
+
+
+class Delivery:
+    """Sends messages for both direct answers and the outbox; knows forum topics of tickets."""
+
+    def __init__(self, api: TelegramApi, engine: Engine,
+                 on_flood: Callable[[float], None] | None = None) -> None:
+        self.api = api
+        self.engine = engine
+        self.on_flood = on_flood
+        self._forum: dict[str, bool] = {}
+        self._reply_keyboard: set[str] = set()
+
+    async def is_forum(self, chat_id: str) -> bool:
+        """Whether a group chat is a forum (asked once per chat with getChat)."""
+        if not chat_id.startswith("-"):
+            return False
+        if chat_id not in self._forum:
+            chat = await self.api.call("getChat", {"chat_id": int(chat_id)})
+            self._forum[chat_id] = bool(getattr(chat, "is_forum", False))
+        return self._forum[chat_id]
+
+    async def send(self, out: Outgoing, chat_id: str, thread_id: str | None = None,
+                   direct: bool = False) -> list[int]:
+        """Deliver `out` to `chat_id` (in `thread_id`); return the ids of the messages sent."""
+        if out.kind == "ticket_new" and out.ticket_code and await self.is_forum(chat_id):
+            return await self._new_ticket_topic(out, chat_id, direct)
+        if out.ticket_code and thread_id is None and await self.is_forum(chat_id):
+            thread_id = await asyncio.to_thread(self._thread_of, out.ticket_code, chat_id)
+        ids = await self._plain(out, chat_id, thread_id, direct)
+        if out.kind == "ticket_new" and out.ticket_code:
+            await asyncio.to_thread(self._link_messages, out.ticket_code, chat_id, ids)
+        if out.kind in ("ticket_closed", "ticket_reopened") and thread_id is not None:
+            await self._topic_state(chat_id, thread_id, closed=out.kind == "ticket_closed")
+        return ids
+
+    async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, direct: bool) -> list[int]:
+        remove = chat_id in self._reply_keyboard and not (out.request_contact or out.request_location)
+        calls = message_calls(out, chat_id, thread_id, remove_keyboard=remove)
+        ids: list[int] = []
+        for call in calls:
+            result = await self.call(call, in_place=direct or bool(ids))
+            mid = getattr(result, "message_id", None)
+            if mid is not None:
+                ids.append(int(mid))
+        if out.request_contact or out.request_location:
+            self._reply_keyboard.add(chat_id)
+        elif remove:
+            self._reply_keyboard.discard(chat_id)
+        return ids
+
+    async def call(self, call: ApiCall, in_place: bool = True, attempts: int = 4) -> Any:
+        """One call; flood waits and server errors are retried here when `in_place` (else raised)."""
+        for attempt in range(attempts):
+            try:
+                return await self.api.call(call.method, call.params)
+            except RetryAfter as err:
+                if self.on_flood:
+                    self.on_flood(err.seconds)
+                if not in_place or attempt == attempts - 1 or err.seconds > MAX_INLINE_WAIT:
+                    raise
+                await asyncio.sleep(err.seconds)
+            except Transient:
+                if not in_place or attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.5 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    async def _new_ticket_topic(self, out: Outgoing, chat_id: str, direct: bool) -> list[int]:
+        code = out.ticket_code or ""
+        thread = await asyncio.to_thread(self._thread_of, code, chat_id)
+        if thread is None:
+            category = out.meta.get("category_label") or out.meta.get("category")
+            topic = await self.call(ApiCall("createForumTopic", {
+                "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
+            thread = str(topic.message_thread_id)
+            await asyncio.to_thread(self._link, code, chat_id, thread, None)
+        ids = await self._plain(out, chat_id, thread, direct=True)
+        await asyncio.to_thread(self._link_messages, code, chat_id, ids)
+        return ids
+
+    async def _topic_state(self, chat_id: str, thread_id: str, closed: bool) -> None:
+        method = "closeForumTopic" if closed else "reopenForumTopic"
+        try:
+            await self.call(ApiCall(method, {"chat_id": int(chat_id), "message_thread_id": int(thread_id)}))
+        except Rejected as err:  # already closed / open, or no right to manage topics
+            log.info("%s %s/%s: %s", method, chat_id, thread_id, err)
+
+    def _thread_of(self, code: str, chat_id: str) -> str | None:
+        with session_scope(self.engine) as session:
+            return thread_for_ticket(session, code, PLATFORM, chat_id)
+
+    def _link(self, code: str, chat_id: str, thread_id: str | None, message_id: str | None) -> None:
+        with session_scope(self.engine) as session:
+            link_thread(session, code, PLATFORM, chat_id, thread_id=thread_id, message_id=message_id)
+
+    def _link_messages(self, code: str, chat_id: str, ids: list[int]) -> None:
+        with session_scope(self.engine) as session:
+            for mid in ids:
+                link_thread(session, code, PLATFORM, chat_id, message_id=str(mid))

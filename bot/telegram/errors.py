@@ -1,0 +1,27 @@
+"""Delivery errors, independent of the messenger library that raised them."""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered."""
+
+
+class RetryAfter(DeliveryError):
+    """Flood control: try again after `seconds` (Telegram's 429 `retry_after`)."""
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds}s")
+        self.seconds = float(seconds)
+
+
+class Unreachable(DeliveryError):
+    """The recipient cannot be reached (403: blocked the bot, deactivated, kicked)."""
+
+
+class Transient(DeliveryError):
+    """A server (5xx) or network error: worth retrying with backoff."""
+
+
+class Rejected(DeliveryError):
+    """The request itself was refused (400): retrying the same request will not help."""

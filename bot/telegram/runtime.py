@@ -1,0 +1,171 @@
+"""What both runtimes share: raw updates -> library parse (bad ones skipped) -> neutral handling.
+
+A runtime (aiogram or python-telegram-bot) supplies the library-specific parts: raw getUpdates, parsing
+one update, feeding a parsed update through the library's own dispatcher, and `api.call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
+from bot.telegram.delivery import Delivery, TelegramApi
+from bot.telegram.errors import DeliveryError, Unreachable
+from handlers.types import Incoming
+from storage.citizens import mark_unreachable
+
+log = logging.getLogger(__name__)
+
+
+class Runtime(ABC):
+    """A Telegram runtime: polling or webhook intake, the neutral dispatcher, and delivery."""
+
+    name = "base"
+
+    def __init__(self, token: str, api_base: str, dispatcher: Any, engine: Engine,
+                 max_concurrency: int = 64) -> None:
+        self.token = token
+        self.api_base = api_base.rstrip("/")
+        self.dispatcher = dispatcher
+        self.engine = engine
+        self.delivery = Delivery(self.api, engine)
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self.on_handled: Callable[[float], None] | None = None
+        self.skipped = 0
+
+    # -------------------------------------------------------------- library-specific
+
+    @property
+    @abstractmethod
+    def api(self) -> TelegramApi:
+        """The Bot API client."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Open sessions, initialise the library."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Close sessions."""
+
+    @abstractmethod
+    async def fetch_raw_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
+        """getUpdates, returning raw JSON dicts (so one bad update cannot fail the whole batch)."""
+
+    @abstractmethod
+    def parse(self, raw: dict[str, Any]) -> Any:
+        """Parse one raw update with the library; raise when it cannot."""
+
+    @abstractmethod
+    async def feed(self, update: Any) -> None:
+        """Run a parsed update through the library's dispatcher, which ends in `handle_update`."""
+
+    # -------------------------------------------------------------- shared
+
+    async def handle_update(self, update: Any) -> None:
+        """Answer a button press, hand the update to the neutral dispatcher, deliver the answers."""
+        started = time.perf_counter()
+        query = getattr(update, "callback_query", None)
+        if query is not None:
+            try:
+                await self.api.call("answerCallbackQuery", {"callback_query_id": query.id})
+            except DeliveryError as err:
+                log.info("answerCallbackQuery failed: %s", err)
+        incoming = to_incoming(update)
+        if incoming is not None:
+            await self.handle_incoming(incoming)
+        if self.on_handled is not None:
+            self.on_handled(time.perf_counter() - started)
+
+    async def handle_incoming(self, incoming: Incoming) -> None:
+        """Dispatch in a worker thread and send what it returns."""
+        answers = await asyncio.to_thread(self.dispatcher.handle, incoming)
+        for out in answers:
+            if out.platform not in (None, PLATFORM):
+                log.warning("direct answer for %s dropped: not a Telegram chat", out.platform)
+                continue
+            chat = out.chat_id or incoming.chat_id
+            thread = incoming.thread_id if out.chat_id in (None, incoming.chat_id) else None
+            try:
+                await self.delivery.send(out, chat, thread, direct=True)
+            except Unreachable as err:
+                log.info("chat %s unreachable: %s", chat, err)
+                await asyncio.to_thread(mark_unreachable, self.engine, PLATFORM, chat)
+                break
+            except DeliveryError as err:
+                log.warning("could not answer in chat %s: %s", chat, err)
+
+    def parse_or_skip(self, raw: Any) -> Any | None:
+        """The parsed update, or None (logged) when the library cannot parse it."""
+        if not isinstance(raw, dict):
+            log.warning("skipping an update that is not an object: %r", raw)
+            self.skipped += 1
+            return None
+        try:
+            return self.parse(raw)
+        except Exception as err:  # noqa: BLE001 - any parse failure means: skip this update
+            log.warning("skipping update %s the library cannot parse: %s", raw.get("update_id"), err)
+            self.skipped += 1
+            return None
+
+    async def process_raw(self, raws: list[Any]) -> None:
+        """Handle a batch: chats concurrently, each chat's updates in order; errors are logged."""
+        groups: dict[str, list[Any]] = defaultdict(list)
+        for raw in raws:
+            update = self.parse_or_skip(raw)
+            if update is not None:
+                groups[chat_key(update)].append(update)
+        await asyncio.gather(*(self._run_chat(updates) for updates in groups.values()))
+
+    async def _run_chat(self, updates: list[Any]) -> None:
+        async with self._slots:
+            for update in updates:
+                try:
+                    await self.feed(update)
+                except Exception:  # noqa: BLE001 - one failing update must not stop the others
+                    log.exception("update %s failed", getattr(update, "update_id", "?"))
+
+    async def run_polling(self, stop: asyncio.Event, timeout: int = 25) -> None:
+        """Long polling until `stop` is set; an update is confirmed only after it was handled."""
+        await self.api.call("deleteWebhook", {"drop_pending_updates": False})
+        offset: int | None = None
+        backoff = 1.0
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(self.fetch_raw_updates(offset, timeout))
+            stopper = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if fetch not in done:
+                fetch.cancel()
+                break
+            try:
+                raws = fetch.result()
+            except DeliveryError as err:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            ids = [r["update_id"] for r in raws
+                   if isinstance(r, dict) and isinstance(r.get("update_id"), int)]
+            if ids:
+                offset = max(ids) + 1
+            await self.process_raw(raws)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Register the webhook with the secret token and the update kinds the bot handles."""
+        await self.api.call("setWebhook", {"url": url, "secret_token": secret,
+                                           "allowed_updates": ALLOWED_UPDATES})
+
+
+def allowed_updates() -> list[str]:
+    """The update kinds the bot asks Telegram for."""
+    return list(ALLOWED_UPDATES)
