@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEFAULT_SQLITE_PATH = Path("feedback_bot.db")
 
@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     admin_ids: IdList = Field(default_factory=lambda: ["console:admin"])
     staff_chat: str | None = None
+    knowledge_dir: str | None = None
 
     max_text_length: int = 4000
     max_attachments: int = 10

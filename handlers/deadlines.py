@@ -32,8 +32,8 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def due_at(received: datetime, working_days: int) -> datetime:
-    """The end (23:59 Vietnam time) of the last working day allowed, as naive UTC."""
+    """The end (23:59 Vietnam time) of the last working day allowed, in UTC."""
     local_day = to_local(received).date()
     last = add_working_days(local_day, working_days)
     local_end = datetime.combine(last, time(23, 59), tzinfo=VN_TZ)
-    return local_end.astimezone(UTC).replace(tzinfo=None)
+    return local_end.astimezone(UTC)

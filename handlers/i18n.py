@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -11,7 +11,7 @@ TEXTS_DIR = Path(__file__).with_name("texts")
 LANGUAGES = ("vi", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """Every text of one language, keyed by message id."""
     merged: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""Time helpers: the database stores naive UTC; people see Vietnam time (UTC+7, no daylight saving)."""
+"""Time helpers: the database stores aware UTC; people see Vietnam time (UTC+7, no daylight saving)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
 def utcnow() -> datetime:
-    """Current time as naive UTC, the form stored in the database."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Current time in UTC (timezone-aware), the form stored in the database."""
+    return datetime.now(UTC)
 
 
 def to_local(moment: datetime) -> datetime:
-    """A stored naive-UTC time as Vietnam local time."""
-    return moment.replace(tzinfo=UTC).astimezone(VN_TZ)
+    """A stored time as Vietnam local time (a naive value is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VN_TZ)
 
 
 def format_local(moment: datetime, with_time: bool = True) -> str:

@@ -1,0 +1,135 @@
+"""Console chat: a terminal (or a pipe) as a messenger, for trying the bot and scripting conversations.
+
+Buttons print as `[N] label`; typing N presses button N. Lines starting with `:` stand for what a phone
+would send: `:photo NAME [caption]`, `:file NAME`, `:location LAT LON`, `:contact PHONE`, `:sticker`,
+`:quit`. Messages queued for this chat in the outbox (staff answers, new tickets for the staff chat) are
+printed after each turn and marked delivered.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from itertools import count
+from typing import TextIO
+
+from bot.app import App
+from handlers.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
+from storage.outbox import claim_due, mark_sent
+
+PLATFORM = "console"
+HELP = ("Gõ tin nhắn rồi Enter. Gõ số N để bấm nút [N]. "
+        "Lệnh giả lập: :photo TÊN [chú thích], :file TÊN, :location VĨ_ĐỘ KINH_ĐỘ, :contact SĐT, :quit")
+
+
+class ConsoleChat:
+    """One console user (a citizen, or staff in the staff chat) talking to the dispatcher."""
+
+    def __init__(self, app: App, *, as_staff: bool = False, user_id: str | None = None,
+                 user_name: str | None = None, out: TextIO = sys.stdout, echo: bool = False) -> None:
+        self.app = app
+        self.as_staff = as_staff
+        staff_platform, staff_chat = app.settings.staff_chat_address
+        self.user_id = user_id or ("admin" if as_staff else "citizen")
+        self.chat_id = staff_chat if as_staff and staff_platform == PLATFORM else self.user_id
+        self.user_name = user_name
+        self.out = out
+        self.echo = echo
+        self.buttons: dict[str, str] = {}
+        self._update_ids = count(1)
+        self._session_tag = f"{id(self):x}"
+
+    def incoming(self, line: str) -> Incoming | None:
+        """The neutral message a typed line stands for (None for `:quit`)."""
+        base = {"platform": PLATFORM, "user_id": self.user_id, "chat_id": self.chat_id,
+                "user_name": self.user_name, "is_group": self.as_staff}
+        stripped = line.strip()
+        if stripped in self.buttons:
+            return Incoming(callback=self.buttons[stripped], **base)
+        if not stripped.startswith(":"):
+            return Incoming(text=line.rstrip("\n"), **base)
+        word, _, rest = stripped[1:].partition(" ")
+        if word == "quit":
+            return None
+        if word in ("photo", "file"):
+            name, _, caption = rest.partition(" ")
+            kind = AttachmentKind.PHOTO if word == "photo" else AttachmentKind.DOCUMENT
+            attachment = Attachment(kind, f"console-{name or 'file'}", file_name=name or None)
+            return Incoming(text=caption or None, attachments=(attachment,), **base)
+        if word == "location":
+            try:
+                lat, lon = (float(x) for x in rest.split()[:2])
+            except ValueError:
+                return Incoming(text=line, **base)
+            return Incoming(location=Location(lat, lon), **base)
+        if word == "contact":
+            return Incoming(contact_phone=rest.strip(), **base)
+        return Incoming(unsupported=word or "unknown", **base)
+
+    def send(self, line: str) -> bool:
+        """Handle one typed line and print the answers; False when the user quits."""
+        msg = self.incoming(line)
+        if msg is None:
+            return False
+        if self.echo:
+            self.out.write(f"> {line.rstrip()}\n")
+        answers = self.app.dispatcher.handle(msg)
+        self.show(answers, fresh=True)
+        self.deliver_outbox()
+        return True
+
+    def deliver_outbox(self) -> None:
+        """Print and mark delivered the queued messages addressed to this console chat."""
+        items = [i for i in claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5)]
+        mine = [i for i in items if i.chat_id == self.chat_id]
+        for item in items:
+            if item.chat_id != self.chat_id:  # someone else's: give it back untouched
+                from storage.outbox import mark_retry
+
+                mark_retry(self.app.engine, item.id, "not this console", 0)
+        if mine:
+            self.show([i.outgoing() for i in mine], fresh=False)
+            for item in mine:
+                mark_sent(self.app.engine, item.id)
+
+    def show(self, messages: Iterable[Outgoing], *, fresh: bool) -> None:
+        """Print messages; buttons are numbered and remembered for the next line."""
+        if fresh:
+            self.buttons = {}
+        n = len(self.buttons)
+        for msg in messages:
+            self.out.write(f"{msg.text}\n")
+            for a in msg.attachments:
+                self.out.write(f"  ({a.kind.value}: {a.file_name or a.file_id})\n")
+            if msg.location is not None:
+                self.out.write(f"  (vị trí: {msg.location.latitude}, {msg.location.longitude})\n")
+            for row in msg.buttons:
+                for b in row:
+                    n += 1
+                    self.buttons[str(n)] = b.data
+                    self.out.write(f"[{n}] {b.label}\n")
+            if msg.request_contact:
+                self.out.write("  (:contact SỐ_ĐIỆN_THOẠI để gửi số)\n")
+            if msg.request_location:
+                self.out.write("  (:location VĨ_ĐỘ KINH_ĐỘ để gửi vị trí)\n")
+            self.out.write("\n")
+        self.out.flush()
+
+    def loop(self, stream: TextIO = sys.stdin) -> None:
+        """Read lines until end of input or `:quit`."""
+        interactive = stream.isatty()
+        self.echo = self.echo or not interactive
+        if interactive:
+            self.out.write(HELP + "\n\n")
+            self.deliver_outbox()
+        while True:
+            if interactive:
+                self.out.write("> ")
+                self.out.flush()
+            line = stream.readline()
+            if not line:
+                break
+            if not line.strip() and not interactive:
+                continue
+            if not self.send(line):
+                break

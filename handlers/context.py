@@ -1,0 +1,80 @@
+"""What a handler gets for one update: the message, the database session, the person and their state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.settings import Settings
+from handlers.i18n import translate
+from handlers.types import Button, Incoming, Outgoing
+from knowledge import KnowledgeBase, Matcher
+from storage import outbox
+from storage.models import Citizen, Conversation, StaffMember
+
+
+@dataclass
+class Context:
+    """One update being handled. Handlers change `state`/`data`; the dispatcher saves them."""
+
+    incoming: Incoming
+    session: Session
+    settings: Settings
+    kb: KnowledgeBase
+    matcher: Matcher
+    citizen: Citizen
+    conversation: Conversation
+    staff: StaffMember | None = None
+    is_admin: bool = False
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        """The language this person reads."""
+        return self.citizen.language or self.settings.default_language
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff members and configured admins."""
+        return self.staff is not None or self.is_admin
+
+    @property
+    def actor(self) -> str:
+        """How this person appears in the audit trail."""
+        who = f"{self.incoming.platform}:{self.incoming.user_id}"
+        name = (self.staff.name if self.staff else None) or self.incoming.user_name
+        return f"{who} ({name})" if name else who
+
+    def t(self, key: str, **kwargs: object) -> str:
+        """A text from the catalogue in this person's language."""
+        return translate(self.lang, key, **kwargs)
+
+    def go(self, state: str | None, **updates: Any) -> None:
+        """Move to `state`, merging `updates` into the conversation data."""
+        self.state = state
+        self.data.update(updates)
+
+    def reset(self) -> None:
+        """Leave any flow and forget what was being typed."""
+        self.state = None
+        self.data = {}
+
+    def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kwargs: Any) -> Outgoing:
+        """A direct answer into the chat the update came from."""
+        return Outgoing(text=text, buttons=buttons, **kwargs)
+
+    def send_later(self, platform: str, chat_id: str, message: Outgoing) -> None:
+        """Queue a message in the durable outbox (committed with this update's changes)."""
+        outbox.enqueue(self.session, platform, chat_id, message)
+
+    def notify_citizen(self, citizen: Citizen, message: Outgoing) -> None:
+        """Queue a message to a citizen's chat."""
+        self.send_later(citizen.platform, citizen.chat_id, message)
+
+    def notify_staff(self, message: Outgoing) -> None:
+        """Queue a message to the staff chat."""
+        platform, chat_id = self.settings.staff_chat_address
+        self.send_later(platform, chat_id, message)

@@ -1,0 +1,212 @@
+"""The dispatcher: one update in, the answers out, in one database transaction.
+
+Pipeline: flood limit -> transaction { dedup of redelivered updates -> who is writing (citizen, staff,
+admin, banned) -> conversation state -> input checks -> route -> save state } -> answers.
+A database failure rolls everything back and answers "Hệ thống đang bận, vui lòng thử lại sau".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.settings import Settings
+from handlers import feedback, my_tickets, procedure_guide, staff, start
+from handlers.context import Context
+from handlers.flood import FloodGuard
+from handlers.i18n import translate
+from handlers.keyboards import main_menu
+from handlers.types import Incoming, Outgoing
+from knowledge import KnowledgeBase, Matcher
+from storage.citizens import get_or_create_citizen
+from storage.conversations import load_conversation, save_conversation
+from storage.db import session_scope
+from storage.staff import get_staff
+from storage.threads import ticket_for_thread
+from storage.tickets import get_ticket
+from storage.updates import already_processed, log_security_event
+
+log = logging.getLogger(__name__)
+
+Route = Callable[[Context], list[Outgoing]]
+
+CITIZEN_COMMANDS: dict[str, Route] = {
+    "start": start.start,
+    "help": start.help_text,
+    "menu": lambda ctx: [start.menu(ctx)],
+    "feedback": feedback.begin,
+    "phananh": feedback.begin,
+    "mine": my_tickets.list_mine,
+    "contact": start.contact,
+    "language": start.choose_language,
+    "lang": start.choose_language,
+    "privacy": start.privacy,
+    "procedures": start.procedures_prompt,
+    "thutuc": start.procedures_prompt,
+}
+
+MENU_BUTTONS: dict[str, Route] = {
+    "m:menu": lambda ctx: [start.menu(ctx)],
+    "m:feedback": feedback.begin,
+    "m:procedures": start.procedures_prompt,
+    "m:mine": my_tickets.list_mine,
+    "m:contact": start.contact,
+    "m:lang": start.choose_language,
+    "consent:no": lambda ctx: start.on_consent(ctx, "no", ""),
+    "consent:withdraw": start.withdraw,
+    "lang:vi": lambda ctx: start.set_language(ctx, "vi"),
+    "lang:en": lambda ctx: start.set_language(ctx, "en"),
+}
+
+STAFF_COMMANDS: dict[str, Callable[[Context, str], list[Outgoing]]] = {
+    **staff.COMMANDS,
+    "unmatched": lambda ctx, _args: procedure_guide.unmatched_command(ctx),
+}
+
+INTERNAL_PREFIXES = ("#", "//")
+
+
+class Dispatcher:
+    """Turns neutral incoming messages into neutral answers; safe to call from several threads."""
+
+    def __init__(self, engine: Engine, settings: Settings, kb: KnowledgeBase, matcher: Matcher | None = None):
+        self.engine = engine
+        self.settings = settings
+        self.kb = kb
+        self.matcher = matcher or Matcher(kb)
+        self.flood = FloodGuard(settings.flood_max_messages, settings.flood_window_seconds)
+
+    def handle(self, msg: Incoming) -> list[Outgoing]:
+        """Handle one update; never raises."""
+        if not msg.is_group:
+            verdict = self.flood.check((msg.platform, msg.user_id))
+            if verdict != "ok":
+                return [Outgoing(translate(self._guess_lang(msg), "error.flood"))] if verdict == "warn" else []
+        try:
+            with session_scope(self.engine) as session:
+                return self._handle(session, msg)
+        except IntegrityError:
+            log.info("Update %s:%s was handled concurrently by another worker", msg.platform, msg.update_id)
+            return []
+        except SQLAlchemyError:
+            log.exception("Database error while handling an update from %s:%s", msg.platform, msg.user_id)
+        except Exception:
+            log.exception("Bug while handling an update from %s:%s", msg.platform, msg.user_id)
+        return [Outgoing(translate(self._guess_lang(msg), "error.busy"))]
+
+    def _guess_lang(self, msg: Incoming) -> str:
+        return self.settings.default_language
+
+    def _handle(self, session, msg: Incoming) -> list[Outgoing]:  # noqa: ANN001
+        if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
+            return []
+        citizen = get_or_create_citizen(
+            session, msg.platform, msg.user_id, msg.chat_id if not msg.is_group else msg.user_id,
+            language=self.settings.default_language, display_name=msg.user_name, username=msg.username,
+        )
+        member = get_staff(session, msg.platform, msg.user_id)
+        is_admin = (msg.platform, msg.user_id) in self.settings.admins or bool(member and member.is_admin)
+        conv = load_conversation(session, msg.platform, msg.user_id)
+        ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
+                      citizen=citizen, conversation=conv, staff=member, is_admin=is_admin,
+                      state=conv.state, data=dict(conv.data or {}))
+        if citizen.banned and not ctx.is_staff:
+            log_security_event(session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
+            return [ctx.reply(ctx.t("error.banned"))]
+        out = group_route(ctx) if msg.is_group else route(ctx)
+        save_conversation(session, conv, ctx.state, ctx.data)
+        return out
+
+
+def check_input(ctx: Context) -> list[Outgoing] | None:
+    """A polite answer for input the bot cannot take (empty, too long, unsupported), else None."""
+    msg = ctx.incoming
+    if msg.unsupported:
+        return [ctx.reply(ctx.t("error.unsupported", kind=msg.unsupported))]
+    limit = ctx.settings.max_text_length
+    if msg.text and len(msg.text) > limit:
+        key = "fb.description_too_long" if ctx.state == "fb.description" else "error.too_long"
+        return [ctx.reply(ctx.t(key, length=len(msg.text), limit=limit))]
+    has_text = bool(msg.text and msg.text.strip())
+    if not (has_text or msg.callback or msg.attachments or msg.location or msg.contact_phone):
+        return [ctx.reply(ctx.t("error.empty"))]
+    return None
+
+
+def route(ctx: Context) -> list[Outgoing]:
+    """Private chat: commands, buttons, the current flow, then the procedure guide."""
+    refused = check_input(ctx)
+    if refused is not None:
+        return refused
+    msg = ctx.incoming
+    if msg.command is not None:
+        return command(ctx, msg.command)
+    if msg.callback is not None:
+        return button(ctx, msg.callback)
+    if ctx.state in feedback.FLOW:
+        return feedback.handle(ctx)
+    text = (msg.text or "").strip()
+    if not text:
+        return [ctx.reply(ctx.t("outside.media"), main_menu(ctx.t))]
+    code = my_tickets.find_code(text)
+    if code is not None:
+        return my_tickets.show_mine(ctx, code)
+    return procedure_guide.answer_question(ctx, text)
+
+
+def command(ctx: Context, name: str) -> list[Outgoing]:
+    """A slash command from a citizen or a staff member."""
+    if name == "cancel":
+        had_flow = ctx.state is not None
+        ctx.reset()
+        return [ctx.reply(ctx.t("cancel.done" if had_flow else "cancel.nothing"), main_menu(ctx.t))]
+    if name in STAFF_COMMANDS:
+        if not ctx.is_staff:
+            return staff.refuse(ctx, name)
+        return STAFF_COMMANDS[name](ctx, ctx.incoming.args)
+    handler = CITIZEN_COMMANDS.get(name)
+    if handler is None:
+        return [ctx.reply(ctx.t("error.unknown_command", command=f"/{name}"))]
+    return handler(ctx)
+
+
+def button(ctx: Context, data: str) -> list[Outgoing]:
+    """A pressed button; data that is malformed or belongs to an old message gets a polite answer."""
+    if data == "cancel":
+        return command(ctx, "cancel")
+    if data in MENU_BUTTONS:
+        return MENU_BUTTONS[data](ctx)
+    if data.startswith("consent:yes:"):
+        return start.on_consent(ctx, "yes", data.removeprefix("consent:yes:"))
+    if data.startswith("t:"):
+        return my_tickets.show_mine(ctx, data.removeprefix("t:"))
+    if data.startswith("fb:") and ctx.state in feedback.FLOW:
+        return feedback.handle(ctx)
+    if data.startswith("p:"):
+        return procedure_guide.on_button(ctx, data.removeprefix("p:"))
+    return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
+
+
+def group_route(ctx: Context) -> list[Outgoing]:
+    """Staff chat: staff commands, and staff messages in a ticket's topic or in reply to its message."""
+    msg = ctx.incoming
+    if msg.command is not None:
+        if msg.command in STAFF_COMMANDS or msg.command == "help":
+            refused = check_input(ctx)
+            return refused if refused is not None else command(ctx, msg.command)
+        return []
+    if not ctx.is_staff or not msg.text or msg.text.lstrip().startswith(INTERNAL_PREFIXES):
+        return []
+    code = ticket_for_thread(ctx.session, msg.platform, msg.chat_id, thread_id=msg.thread_id,
+                             message_id=msg.reply_to)
+    ticket = get_ticket(ctx.session, code) if code else None
+    if ticket is None:
+        return []
+    refused = check_input(ctx)
+    if refused is not None:
+        return refused
+    staff.reply_to_citizen(ctx, ticket, msg.text.strip())
+    return [ctx.reply(ctx.t("staff.reply_in_topic", code=ticket.code), ticket_code=ticket.code)]

@@ -1,0 +1,40 @@
+""""Phản ánh của tôi": a citizen's own tickets. Nobody sees another person's ticket, whatever code they type."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.context import Context
+from handlers.keyboards import menu_row
+from handlers.ticket_views import citizen_view, status_label
+from handlers.types import Button, Outgoing
+from storage.tickets import get_ticket, tickets_of_citizen
+
+CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{6})\b")
+
+
+def find_code(text: str) -> str | None:
+    """A ticket code written anywhere in a message, upper-cased."""
+    match = CODE_RE.search(text)
+    return match.group(1).upper() if match else None
+
+
+def list_mine(ctx: Context) -> list[Outgoing]:
+    """The citizen's tickets as buttons."""
+    ctx.reset()
+    tickets = tickets_of_citizen(ctx.session, ctx.citizen.id or 0)
+    if not tickets:
+        return [ctx.reply(ctx.t("mine.empty"), (menu_row(ctx.t),))]
+    rows = tuple(
+        (Button(ctx.t("mine.item", code=t.code, status=status_label(ctx, t.status)), f"t:{t.code}"),)
+        for t in tickets
+    )
+    return [ctx.reply(ctx.t("mine.list"), (*rows, menu_row(ctx.t)))]
+
+
+def show_mine(ctx: Context, code: str) -> list[Outgoing]:
+    """One of the citizen's own tickets with its public history, or "not found" for anyone else's."""
+    ticket = get_ticket(ctx.session, code)
+    if ticket is None or ticket.citizen_id != ctx.citizen.id:
+        return [ctx.reply(ctx.t("mine.not_found", code=code.upper()), (menu_row(ctx.t),))]
+    return [ctx.reply(citizen_view(ctx, ticket), ((Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)))]

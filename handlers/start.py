@@ -1,0 +1,99 @@
+"""Greeting, consent, main menu, language, help and the agency directory."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.keyboards import consent_buttons, main_menu, menu_row
+from handlers.types import Button, Outgoing
+from storage.citizens import give_consent, withdraw_consent
+from storage.clock import format_local
+
+
+def start(ctx: Context) -> list[Outgoing]:
+    """Greet, explain what personal data is kept, ask for consent if not given, show the menu."""
+    ctx.reset()
+    name = f" {ctx.incoming.user_name}" if ctx.incoming.user_name else ""
+    greeting = ctx.t("start.greeting", name=name, office=ctx.settings.office_name)
+    if ctx.citizen.consent_at is None:
+        return [ctx.reply(greeting), ctx.reply(ctx.t("start.privacy"), consent_buttons(ctx.t))]
+    return [ctx.reply(greeting), menu(ctx)]
+
+
+def menu(ctx: Context) -> Outgoing:
+    """The main menu."""
+    return ctx.reply(ctx.t("menu.title"), main_menu(ctx.t))
+
+
+def on_consent(ctx: Context, answer: str, then: str) -> list[Outgoing]:
+    """Record an explicit yes (and continue where asked), or a no."""
+    if answer != "yes":
+        return [ctx.reply(ctx.t("consent.declined"), main_menu(ctx.t))]
+    give_consent(ctx.session, ctx.citizen)
+    if then == "fb":
+        from handlers.feedback import begin  # the feedback flow asked for consent first
+
+        return [ctx.reply(ctx.t("consent.thanks")), *begin(ctx)]
+    if then == "q" and ctx.data.get("pending_question"):
+        from handlers.feedback import open_question_ticket  # a question waiting to go to staff
+
+        return [ctx.reply(ctx.t("consent.thanks")), *open_question_ticket(ctx, ctx.data["pending_question"])]
+    return [ctx.reply(ctx.t("consent.thanks")), menu(ctx)]
+
+
+def privacy(ctx: Context) -> list[Outgoing]:
+    """Show the privacy notice and whether consent was given, with a way to give or withdraw it."""
+    if ctx.citizen.consent_at is None:
+        return [ctx.reply(f"{ctx.t('start.privacy')}\n\n{ctx.t('consent.status_no')}", consent_buttons(ctx.t))]
+    status = ctx.t("consent.status_yes", date=format_local(ctx.citizen.consent_at, with_time=False))
+    return [ctx.reply(f"{ctx.t('start.privacy')}\n\n{status}",
+                      ((Button(ctx.t("btn.withdraw"), "consent:withdraw"),), menu_row(ctx.t)))]
+
+
+def withdraw(ctx: Context) -> list[Outgoing]:
+    """Withdraw consent and forget the phone number."""
+    withdraw_consent(ctx.session, ctx.citizen)
+    ctx.reset()
+    return [ctx.reply(ctx.t("consent.withdrawn"), main_menu(ctx.t))]
+
+
+def help_text(ctx: Context) -> list[Outgoing]:
+    """How to use the bot (and the staff commands, for staff)."""
+    out = [ctx.reply(ctx.t("help.citizen"), (menu_row(ctx.t),))]
+    if ctx.is_staff:
+        out.append(ctx.reply(ctx.t("help.staff")))
+    return out
+
+
+def choose_language(ctx: Context) -> list[Outgoing]:
+    """Offer the two languages."""
+    return [ctx.reply(ctx.t("lang.choose"), ((Button(ctx.t("btn.lang_vi"), "lang:vi"),
+                                              Button(ctx.t("btn.lang_en"), "lang:en")),))]
+
+
+def set_language(ctx: Context, lang: str) -> list[Outgoing]:
+    """Switch the citizen's language."""
+    ctx.citizen.language = lang
+    ctx.session.add(ctx.citizen)
+    return [ctx.reply(ctx.t("lang.set")), menu(ctx)]
+
+
+def contact(ctx: Context) -> list[Outgoing]:
+    """Address, phone and hours of every agency in the directory."""
+    unknown = ctx.t("contact.unknown")
+    parts = [ctx.t("contact.header")]
+    for agency in ctx.kb.agencies:
+        english = ctx.lang == "en"
+        parts.append(ctx.t(
+            "contact.agency",
+            name=(agency.name_en if english and agency.name_en else agency.name),
+            address=agency.address or unknown,
+            phone=agency.phone or unknown,
+            hours=(agency.hours_en if english and agency.hours_en else agency.hours) or unknown,
+        ))
+    return [ctx.reply("\n\n".join(parts), (menu_row(ctx.t),))]
+
+
+def procedures_prompt(ctx: Context) -> list[Outgoing]:
+    """Invite a procedure question."""
+    ctx.reset()
+    return [ctx.reply(ctx.t("procedures.prompt"), (menu_row(ctx.t),))]
