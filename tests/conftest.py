@@ -1,0 +1,115 @@
+"""Shared fixtures: settings, databases (SQLite always, PostgreSQL when reachable), dispatcher, chats."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from handlers.dispatcher import Dispatcher
+from knowledge import KnowledgeBase, load_knowledge_base
+from storage.db import make_engine, upgrade
+from tests.chat_driver import Chat
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE_KB = ROOT / "tests" / "fixtures" / "core_kb"
+SHARED = ROOT.parent / "shared"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means: skip
+        return f"PostgreSQL at TEST_DATABASE_URL is not reachable ({type(exc).__name__})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def core_kb() -> KnowledgeBase:
+    """A small knowledge base independent of the shipped data."""
+    return load_knowledge_base(CORE_KB)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: a temporary SQLite file, one console admin, a console staff chat."""
+    return Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}",  # type: ignore[call-arg]
+                    admin_ids=["console:admin"], flood_max_messages=1000)
+
+
+@pytest.fixture
+def sqlite_engine(settings: Settings) -> Iterator[Engine]:
+    """A migrated SQLite database in a temporary file."""
+    upgrade(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to a fresh, migrated schema in the test PostgreSQL, dropped afterwards."""
+    reason = postgres_available()
+    if reason and os.environ.get("REQUIRE_POSTGRES"):
+        pytest.fail(f"{reason}, and REQUIRE_POSTGRES is set")
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = settings.effective_database_url
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dispatcher(sqlite_engine: Engine, settings: Settings, core_kb: KnowledgeBase) -> Dispatcher:
+    """The real dispatcher on a fresh SQLite database."""
+    return Dispatcher(sqlite_engine, settings, core_kb)
+
+
+@pytest.fixture
+def citizen(dispatcher: Dispatcher) -> Chat:
+    """A citizen in a private console chat."""
+    return Chat(dispatcher, "citizen-1", user_name="Lan")
+
+
+@pytest.fixture
+def other_citizen(dispatcher: Dispatcher) -> Chat:
+    """Another citizen."""
+    return Chat(dispatcher, "citizen-2", user_name="Minh")
+
+
+@pytest.fixture
+def staff(dispatcher: Dispatcher) -> Chat:
+    """The configured admin, writing in the console staff chat."""
+    return Chat(dispatcher, "admin", chat_id="staff", is_group=True, user_name="Cán bộ Hà")

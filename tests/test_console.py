@@ -1,0 +1,43 @@
+"""The console chat: a real `feedback-bot chat` process driven through a pipe, as a script would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CORE_KB, ROOT
+
+
+def _chat(db: Path, lines: list[str], *extra: str) -> str:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "KNOWLEDGE_DIR": str(CORE_KB),
+           "ADMIN_IDS": "console:admin", "STAFF_CHAT": "", "TELEGRAM_BOT_TOKEN": ""}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "chat", *extra], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_buttons_print_numbered_and_typing_the_number_presses_them(tmp_path: Path) -> None:
+    out = _chat(tmp_path / "c.db", ["/start", "1"])
+    assert "[1] ✅ Tôi đồng ý" in out and "[1] 📝 Gửi phản ánh, kiến nghị" in out
+
+
+def test_a_piped_script_files_a_ticket_and_staff_answer_reaches_the_citizen(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    citizen = _chat(db, ["/start", "1", "1", "6", "1", "Ống nước vỡ trước số 8 ngõ 4", ":photo ong-nuoc.jpg",
+                         "1", ":location 20.99 105.81", "2", "1"])
+    assert "Mã phản ánh: PA-" in citizen
+    code = citizen.split("Mã phản ánh: ")[1].split()[0]
+
+    staff = _chat(db, [f"/reply {code} Đã báo công ty nước sạch.", "/tickets"], "--as-staff")
+    assert f"🆕 Phản ánh mới {code}" in staff and "(photo: ong-nuoc.jpg)" in staff
+    assert "Đã gửi trả lời" in staff
+
+    later = _chat(db, ["/mine"])
+    assert "Đã báo công ty nước sạch." in later
+
+
+def test_console_simulates_unsupported_media(tmp_path: Path) -> None:
+    assert "chưa xử lý được loại tin nhắn này (sticker)" in _chat(tmp_path / "c.db", [":sticker"])

@@ -1,0 +1,211 @@
+"""Filing feedback through the dispatcher, step by step, as a citizen would."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from storage.clock import utcnow
+from storage.models import OutboxMessage, Ticket, TicketAttachment, TicketEvent
+from tests.chat_driver import Chat, ticket_code_in
+
+
+def test_start_shows_privacy_notice_and_consent_button_before_the_menu(citizen: Chat) -> None:
+    citizen.say("/start")
+    assert "dữ liệu cá nhân" in citizen.text
+    assert "✅ Tôi đồng ý" in citizen.labels()
+    assert "📝 Gửi phản ánh, kiến nghị" not in citizen.labels()
+
+
+def test_consent_leads_to_the_main_menu(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    assert citizen.labels() == ["📝 Gửi phản ánh, kiến nghị", "📚 Tra cứu thủ tục", "📂 Phản ánh của tôi",
+                                "☎️ Liên hệ cơ quan", "🌐 Tiếng Việt / English"]
+
+
+def test_feedback_without_consent_asks_for_consent_and_opens_no_ticket(citizen: Chat, sqlite_engine) -> None:
+    citizen.say("/start")
+    citizen.press("Không đồng ý")
+    citizen.press("Gửi phản ánh")
+    assert "Bạn có đồng ý không?" in citizen.text
+    citizen.press("Không đồng ý")
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Ticket)).first() is None
+
+
+def test_consenting_from_the_feedback_prompt_continues_into_the_flow(citizen: Chat) -> None:
+    citizen.say("/feedback")
+    citizen.press("Tôi đồng ý")
+    assert "Bước 1/6" in citizen.text
+
+
+def test_filing_a_ticket_with_photo_and_location_stores_everything_and_notifies_staff(
+        citizen: Chat, sqlite_engine) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Nhũng nhiễu")
+    citizen.press("Một cửa")
+    citizen.say("Cán bộ đòi 200.000đ 'phí làm nhanh' khi tôi nộp hồ sơ khai sinh ngày 20/11.")
+    citizen.photo("photo-file-1")
+    assert "Đã nhận 1 ảnh/tệp" in citizen.text
+    citizen.press("Xong")
+    citizen.location(20.9967, 105.8106)
+    citizen.say("0912 345 678")
+    assert "1 ảnh/tệp" in citizen.text and "20.99670" in citizen.text and "0912345678" in citizen.text
+    citizen.press("Gửi phản ánh")
+    code = ticket_code_in(citizen.text)
+    assert "Hạn trả lời" in citizen.text
+
+    with Session(sqlite_engine) as s:
+        ticket = s.exec(select(Ticket).where(Ticket.code == code)).one()
+        assert (ticket.category, ticket.agency_id, ticket.phone) == ("harassment", "mot-cua", "0912345678")
+        assert (ticket.latitude, ticket.longitude) == (20.9967, 105.8106)
+        assert [a.file_id for a in s.exec(select(TicketAttachment))] == ["photo-file-1"]
+        assert [e.kind for e in s.exec(select(TicketEvent))] == ["created"]
+        posted = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "staff")).one()
+        assert posted.payload["kind"] == "ticket_new" and code in posted.payload["text"]
+        assert posted.payload["attachments"][0]["file_id"] == "photo-file-1"
+
+
+def test_ticket_code_has_the_office_format(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    first, second = citizen.file_ticket(), citizen.file_ticket()
+    year = utcnow().year
+    assert (first, second) == (f"PA-{year}-000001", f"PA-{year}-000002")
+
+
+def test_cancel_midway_leaves_the_flow_and_files_nothing(citizen: Chat, sqlite_engine) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Hủy")
+    assert "Đã hủy" in citizen.text
+    citizen.say("Đèn đường hỏng")  # no longer a description: goes to the procedure guide
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Ticket)).first() is None
+
+
+def test_cancel_command_works_at_any_step(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.say("/cancel")
+    assert "Đã hủy" in citizen.text
+    citizen.say("/cancel")
+    assert "Không có thao tác nào cần hủy" in citizen.text
+
+
+def test_editing_a_field_from_the_summary_returns_to_the_summary(citizen: Chat, sqlite_engine) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.say("Rác tồn đọng đầu ngõ 12.")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.press("Sửa nội dung")
+    assert "Bước 3/6" in citizen.text
+    citizen.say("Rác tồn đọng đầu ngõ 12 Khương Trung đã 3 ngày.")
+    assert "Bạn kiểm tra lại phản ánh" in citizen.text and "đã 3 ngày" in citizen.text
+    citizen.press("Sửa cơ quan")
+    citizen.press("Công an")
+    assert "Cơ quan: Công an phường Thử Nghiệm" in citizen.text
+    code = (citizen.press("Gửi phản ánh"), ticket_code_in(citizen.text))[1]
+    with Session(sqlite_engine) as s:
+        ticket = s.exec(select(Ticket).where(Ticket.code == code)).one()
+        assert ticket.description.endswith("đã 3 ngày.") and ticket.agency_id == "cong-an"
+
+
+def test_empty_description_is_asked_again(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.say("   ")
+    assert "Tin nhắn trống" in citizen.text
+
+
+def test_description_over_4000_characters_is_refused_stating_the_limit(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.say("a" * 4001)
+    assert "4001" in citizen.text and "4000" in citizen.text
+    citizen.say("a" * 4000)
+    assert "Bước 4/6" in citizen.text
+
+
+def test_anonymous_ticket_hides_identity_and_phone_from_staff(citizen: Chat, sqlite_engine) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Thái độ")
+    citizen.press("Một cửa")
+    citizen.say("Cán bộ trực không có mặt giờ hành chính.")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.press("ẩn danh")
+    citizen.press("Gửi phản ánh")
+    with Session(sqlite_engine) as s:
+        posted = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "staff")).one()
+        assert "Ẩn danh" in posted.payload["text"] and "citizen-1" not in posted.payload["text"]
+        assert s.exec(select(Ticket)).one().phone is None
+
+
+def test_invalid_phone_number_is_asked_again(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Thái độ")
+    citizen.press("Một cửa")
+    citizen.say("Nội dung")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.say("không nhớ số")
+    assert "Số điện thoại chưa đúng" in citizen.text
+
+
+def test_shared_contact_is_accepted_as_phone(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Thái độ")
+    citizen.press("Một cửa")
+    citizen.say("Nội dung")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.send(contact_phone="+84912345678")
+    assert "+84912345678" in citizen.text
+
+
+def test_photo_with_caption_at_description_step_keeps_both(citizen: Chat, sqlite_engine) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.photo("pic-9", caption="Ống nước vỡ trước nhà số 8")
+    assert "Bước 4/6" in citizen.text
+    citizen.press("Xong")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    assert "1 ảnh/tệp" in citizen.text
+
+
+def test_typed_address_is_kept_as_location(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.press("Hạ tầng")
+    citizen.press("Một cửa")
+    citizen.say("Nắp cống bị vỡ")
+    citizen.press("Bỏ qua")
+    citizen.say("Trước số 25 ngõ 102 Trường Chinh")
+    citizen.press("Bỏ qua")
+    assert "Vị trí: Trước số 25 ngõ 102 Trường Chinh" in citizen.text
+
+
+def test_english_citizen_gets_the_flow_in_english(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("English")
+    citizen.press("English")
+    assert "Switched to English" in citizen.text
+    citizen.press("Send feedback")
+    assert "Step 1/6" in citizen.text
