@@ -39,6 +39,15 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _revision(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.revision(alembic_config(get_settings().effective_database_url), args.message, autogenerate=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `feedback-bot` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -59,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=_db)
+    revision = db_sub.add_parser("revision", help="write a migration from the model changes (developers)")
+    revision.add_argument("message")
+    revision.set_defaults(func=_revision)
     sub.add_parser("kb", help="knowledge base: search, import, export, validate, eval")
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     database_url: str | None = None
     office_name: str = "UBND phường Thanh Xuân"
     default_language: str = "vi"
-    timezone: str = "Asia/Ho_Chi_Minh"
     admin_ids: IdList = Field(default_factory=lambda: ["console:admin"])
     staff_chat: str | None = None
     knowledge_dir: str | None = None
