@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -18,6 +18,8 @@ from storage.threads import link_thread, thread_for_ticket
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_INLINE_WAIT = 60.0
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "copyMessage"})
+Throttle = Callable[[str], Awaitable[None]]
 
 
 class TelegramApi(Protocol):
@@ -49,25 +51,30 @@ class Delivery:
         return self._forum[chat_id]
 
     async def send(self, out: Outgoing, chat_id: str, thread_id: str | None = None,
-                   direct: bool = False) -> list[int]:
-        """Deliver `out` to `chat_id` (in `thread_id`); return the ids of the messages sent."""
+                   direct: bool = False, throttle: Throttle | None = None) -> list[int]:
+        """Deliver `out` to `chat_id` (in `thread_id`); return the ids of the messages sent.
+
+        `direct` answers wait out flood limits in place; outbox messages raise on the first call so the
+        sender can reschedule them. `throttle(chat_id)` is awaited before every message sent.
+        """
         if out.kind == "ticket_new" and out.ticket_code and await self.is_forum(chat_id):
-            return await self._new_ticket_topic(out, chat_id, direct)
+            return await self._new_ticket_topic(out, chat_id, direct, throttle)
         if out.ticket_code and thread_id is None and await self.is_forum(chat_id):
             thread_id = await asyncio.to_thread(self._thread_of, out.ticket_code, chat_id)
-        ids = await self._plain(out, chat_id, thread_id, direct)
+        ids = await self._plain(out, chat_id, thread_id, direct, throttle)
         if out.kind == "ticket_new" and out.ticket_code:
             await asyncio.to_thread(self._link_messages, out.ticket_code, chat_id, ids)
         if out.kind in ("ticket_closed", "ticket_reopened") and thread_id is not None:
             await self._topic_state(chat_id, thread_id, closed=out.kind == "ticket_closed")
         return ids
 
-    async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, direct: bool) -> list[int]:
+    async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, direct: bool,
+                     throttle: Throttle | None = None) -> list[int]:
         remove = chat_id in self._reply_keyboard and not (out.request_contact or out.request_location)
         calls = message_calls(out, chat_id, thread_id, remove_keyboard=remove)
         ids: list[int] = []
         for call in calls:
-            result = await self.call(call, in_place=direct or bool(ids))
+            result = await self.call(call, in_place=direct or bool(ids), throttle=throttle)
             mid = getattr(result, "message_id", None)
             if mid is not None:
                 ids.append(int(mid))
@@ -77,9 +84,12 @@ class Delivery:
             self._reply_keyboard.discard(chat_id)
         return ids
 
-    async def call(self, call: ApiCall, in_place: bool = True, attempts: int = 4) -> Any:
+    async def call(self, call: ApiCall, in_place: bool = True, attempts: int = 4,
+                   throttle: Throttle | None = None) -> Any:
         """One call; flood waits and server errors are retried here when `in_place` (else raised)."""
         for attempt in range(attempts):
+            if throttle is not None and call.method in SEND_METHODS:
+                await throttle(str(call.params["chat_id"]))
             try:
                 return await self.api.call(call.method, call.params)
             except RetryAfter as err:
@@ -94,7 +104,8 @@ class Delivery:
                 await asyncio.sleep(0.5 * 2 ** attempt)
         raise AssertionError("unreachable")
 
-    async def _new_ticket_topic(self, out: Outgoing, chat_id: str, direct: bool) -> list[int]:
+    async def _new_ticket_topic(self, out: Outgoing, chat_id: str, direct: bool,
+                                throttle: Throttle | None) -> list[int]:
         code = out.ticket_code or ""
         thread = await asyncio.to_thread(self._thread_of, code, chat_id)
         if thread is None:
@@ -103,7 +114,7 @@ class Delivery:
                 "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
             thread = str(topic.message_thread_id)
             await asyncio.to_thread(self._link, code, chat_id, thread, None)
-        ids = await self._plain(out, chat_id, thread, direct=True)
+        ids = await self._plain(out, chat_id, thread, direct=True, throttle=throttle)
         await asyncio.to_thread(self._link_messages, code, chat_id, ids)
         return ids
 

@@ -344,14 +344,16 @@ class FakeTelegram:
         cid = chat_id if chat_id is not None else user_id
         chat = self._chat(cid)
         if message_id is None:
-            last = [s for s in self.sent if s.chat_id == cid]
+            mine = [s for s in self.sent if s.chat_id == cid]
+            with_data = [s for s in mine if data in s.callback_data]
+            last = with_data or [s for s in mine if s.buttons] or mine
             message_id = last[-1].message_id if last else 1
         original = next((s for s in self.sent if s.chat_id == cid and s.message_id == message_id), None)
         message: dict[str, Any] = {"message_id": message_id, "from": self._bot_user(),
                                    "chat": chat.as_chat(), "date": int(time.time()),
                                    "text": (original.text if original and original.text else "…")}
-        if original is not None and original.params.get("reply_markup"):
-            message["reply_markup"] = original.params["reply_markup"]
+        if original is not None and original.buttons:
+            message["reply_markup"] = {"inline_keyboard": original.buttons}
         query = {"id": str(self._next_update_id * 1000 + 7), "from": self._user(user_id),
                  "message": message, "chat_instance": str(cid), "data": data}
         return self.inject({"callback_query": query})

@@ -1,0 +1,64 @@
+"""The command menus registered with setMyCommands: citizens everywhere, staff in the staff chat."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.telegram.delivery import TelegramApi
+from bot.telegram.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+# command: (Vietnamese description, English description)
+CITIZEN_COMMANDS: dict[str, tuple[str, str]] = {
+    "start": ("Bắt đầu, lời chào", "Start, greeting"),
+    "menu": ("Menu chính", "Main menu"),
+    "feedback": ("Gửi phản ánh, kiến nghị", "File feedback"),
+    "procedures": ("Tra cứu thủ tục hành chính", "Look up a procedure"),
+    "mine": ("Phản ánh của tôi", "My feedback"),
+    "contact": ("Liên hệ các cơ quan", "Contact the offices"),
+    "language": ("Đổi ngôn ngữ", "Change language"),
+    "privacy": ("Dữ liệu cá nhân và đồng ý", "Personal data and consent"),
+    "cancel": ("Hủy thao tác đang làm", "Cancel what you are doing"),
+    "help": ("Hướng dẫn", "Help"),
+}
+
+STAFF_COMMANDS: dict[str, tuple[str, str]] = {
+    "tickets": ("Danh sách phản ánh", "List tickets"),
+    "ticket": ("Chi tiết một phản ánh", "Ticket details"),
+    "reply": ("Trả lời công dân", "Answer the citizen"),
+    "note": ("Ghi chú nội bộ", "Internal note"),
+    "assign": ("Giao xử lý", "Assign"),
+    "status": ("Đổi trạng thái", "Change status"),
+    "close": ("Đóng phản ánh", "Close a ticket"),
+    "reopen": ("Mở lại phản ánh", "Reopen a ticket"),
+    "ban": ("Chặn công dân", "Ban a citizen"),
+    "unban": ("Bỏ chặn", "Unban"),
+    "unmatched": ("Câu hỏi bot chưa trả lời được", "Questions the bot could not answer"),
+    "staff": ("Quản lý cán bộ", "Manage staff"),
+    "help": ("Hướng dẫn", "Help"),
+}
+
+
+def command_list(commands: dict[str, tuple[str, str]], lang: str) -> list[dict[str, str]]:
+    """BotCommand objects for one language."""
+    index = 1 if lang == "en" else 0
+    return [{"command": name, "description": texts[index]} for name, texts in commands.items()]
+
+
+async def register_commands(api: TelegramApi, staff_chat_id: str | None) -> None:
+    """setMyCommands in Vietnamese (default) and English; the staff set scoped to the staff chat."""
+    scopes: list[tuple[dict[str, object] | None, dict[str, tuple[str, str]]]] = [(None, CITIZEN_COMMANDS)]
+    if staff_chat_id:
+        scopes.append(({"type": "chat", "chat_id": int(staff_chat_id)}, STAFF_COMMANDS))
+    for scope, commands in scopes:
+        for lang in ("vi", "en"):
+            params: dict[str, object] = {"commands": command_list(commands, lang)}
+            if scope is not None:
+                params["scope"] = scope
+            if lang == "en":
+                params["language_code"] = "en"
+            try:
+                await api.call("setMyCommands", params)
+            except DeliveryError as err:
+                log.warning("setMyCommands (%s, %s) failed: %s", scope, lang, err)

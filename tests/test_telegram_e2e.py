@@ -1,0 +1,199 @@
+"""End to end: the real aiogram and python-telegram-bot runtimes against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from handlers.categories import categories
+from storage.db import session_scope
+from storage.tickets import get_ticket
+from tests.fake_telegram.harness import BotHarness, database_url, sqlite_app, telegram_settings
+from tests.fake_telegram.limits import FloodLimits
+from tests.fake_telegram.server import FakeTelegram
+
+CITIZEN = 1001
+STAFF = 9001
+STAFF_CHAT = -1001000
+MODES = [("aiogram", False), ("aiogram", True), ("ptb", False), ("ptb", True)]
+MODE_IDS = ["aiogram-polling", "aiogram-webhook", "ptb-polling", "ptb-webhook"]
+
+
+class Citizen:
+    """Drives one citizen's private chat and waits for the bot's answers."""
+
+    def __init__(self, tg: FakeTelegram, user_id: int = CITIZEN) -> None:
+        self.tg = tg
+        self.id = user_id
+        tg.add_private_chat(user_id, first_name="Lan", language_code="vi")
+
+    async def _expect(self, inject: Any, count: int) -> list[Any]:
+        before = len(self.tg.sent_to(self.id))
+        inject()
+        sent = await self.tg.wait_sent(self.id, before + count)
+        await asyncio.sleep(0.05)
+        return sent[before:]
+
+    async def say(self, text: str, count: int = 1) -> list[Any]:
+        return await self._expect(lambda: self.tg.send_text(self.id, text), count)
+
+    async def press(self, data: str, count: int = 1) -> list[Any]:
+        return await self._expect(lambda: self.tg.press(self.id, data), count)
+
+    async def photo(self, file_id: str, count: int = 1) -> list[Any]:
+        return await self._expect(lambda: self.tg.send_photo(self.id, file_id), count)
+
+    async def contact(self, phone: str, count: int = 1) -> list[Any]:
+        return await self._expect(lambda: self.tg.send_contact(self.id, phone), count)
+
+
+async def file_ticket_with_photo(citizen: Citizen) -> str:
+    """/start -> consent -> menu -> feedback flow with a photo; returns the ticket code."""
+    greeting = await citizen.say("/start", 2)
+    assert "consent:yes:menu" in greeting[-1].callback_data
+    menu = await citizen.press("consent:yes:menu", 2)
+    assert "m:feedback" in menu[-1].callback_data
+    ask_category = await citizen.press("m:feedback")
+    category = categories()[0].id
+    assert f"fb:cat:{category}" in ask_category[-1].callback_data
+    await citizen.press(f"fb:cat:{category}")
+    await citizen.press("fb:ag:-")
+    ask_files = await citizen.say("Đèn đường ngõ 12 bị hỏng ba ngày nay, buổi tối rất tối.")
+    assert "fb:done" in ask_files[-1].callback_data
+    await citizen.photo("AgACbroken-lamp")
+    ask_location = await citizen.press("fb:done", 2)
+    assert ask_location[-1].keyboard[0][0].get("request_location") is True
+    ask_contact = await citizen.press("fb:skip", 2)
+    assert ask_contact[-1].keyboard[0][0].get("request_contact") is True
+    summary = await citizen.contact("0912345678")
+    assert "fb:send" in summary[-1].callback_data
+    created = await citizen.press("fb:send")
+    text = created[-1].text or ""
+    code = next(word.strip(".,:;()") for word in text.split() if word.startswith("PA"))
+    return code
+
+
+@pytest.mark.parametrize(("framework", "webhook"), MODES, ids=MODE_IDS)
+async def test_citizen_files_ticket_with_photo_and_receives_staff_answer_from_topic(
+        tmp_path: Any, core_kb: Any, framework: str, webhook: bool) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_group(STAFF_CHAT, "Tổ tiếp nhận", is_forum=True)
+        settings = telegram_settings(tg, database_url(tmp_path), framework, webhook, str(STAFF_CHAT))
+        app = sqlite_app(settings, core_kb)
+        async with BotHarness(tg, app):
+            citizen = Citizen(tg)
+            code = await file_ticket_with_photo(citizen)
+
+            # The ticket got its own topic, with the card and the citizen's photo copied into it.
+            await tg.wait_for(lambda: len(tg.topics[STAFF_CHAT]) == 1, what="topic")
+            (thread_id, topic), = tg.topics[STAFF_CHAT].items()
+            assert topic.name.startswith(f"{code} · ")
+            in_topic = await tg.wait_sent(STAFF_CHAT, 2, thread_id=thread_id)
+            assert code in (in_topic[0].text or "")
+            assert in_topic[1].method == "sendPhoto" and in_topic[1].params["photo"] == "AgACbroken-lamp"
+            with session_scope(app.engine) as session:
+                ticket = get_ticket(session, code)
+                assert ticket is not None
+
+            # Staff answer in the topic; internal notes stay internal.
+            before = len(tg.sent_to(CITIZEN))
+            tg.send_text(STAFF, "# kiểm tra hiện trường trước", chat_id=STAFF_CHAT, thread_id=thread_id)
+            tg.send_text(STAFF, "Chúng tôi đã cử đội điện lực sửa trong hôm nay.", chat_id=STAFF_CHAT,
+                         thread_id=thread_id)
+            answer = await tg.wait_sent(CITIZEN, before + 1)
+            assert "Chúng tôi đã cử đội điện lực" in (answer[-1].text or "")
+            confirm = await tg.wait_sent(STAFF_CHAT, 3, thread_id=thread_id)
+            assert code in (confirm[-1].text or "")
+            await asyncio.sleep(0.3)
+            assert not any("kiểm tra hiện trường" in (s.text or "") for s in tg.sent_to(CITIZEN))
+
+            # Closing the ticket closes its topic; reopening reopens it.
+            tg.send_text(STAFF, f"/close {code} Đã sửa xong", chat_id=STAFF_CHAT, thread_id=thread_id)
+            await tg.wait_for(lambda: topic.closed, what="topic closed")
+            tg.send_text(STAFF, f"/reopen {code}", chat_id=STAFF_CHAT, thread_id=thread_id)
+            await tg.wait_for(lambda: not topic.closed, what="topic reopened")
+        assert tg.rate_limited == 0
+
+
+async def test_staff_answer_by_replying_to_ticket_message_in_plain_group(tmp_path: Any, core_kb: Any) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_group(STAFF_CHAT, "Tổ tiếp nhận", is_forum=False)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), staff_chat_id=str(STAFF_CHAT)), core_kb)
+        async with BotHarness(tg, app):
+            citizen = Citizen(tg)
+            code = await file_ticket_with_photo(citizen)
+            card, photo = await tg.wait_sent(STAFF_CHAT, 2)
+            assert code in (card.text or "") and photo.method == "sendPhoto"
+            assert not tg.calls_of("createForumTopic")
+            before = len(tg.sent_to(CITIZEN))
+            tg.send_text(STAFF, "Đã chuyển tổ dân phố xử lý.", chat_id=STAFF_CHAT, reply_to=card.message_id)
+            answer = await tg.wait_sent(CITIZEN, before + 1)
+            assert "Đã chuyển tổ dân phố" in (answer[-1].text or "")
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_forged_webhook_secret_is_refused_and_nothing_processed(
+        tmp_path: Any, core_kb: Any, framework: str) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_private_chat(CITIZEN)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework, webhook=True), core_kb)
+        async with BotHarness(tg, app) as bot:
+            hook = tg.calls_of("setWebhook")[-1].params
+            assert hook["secret_token"] == "s3cret-Token_1"
+            assert set(hook["allowed_updates"]) == {"message", "callback_query"}
+            update = {"update_id": 777, "message": {
+                "message_id": 1, "date": 0, "text": "/start", "chat": {"id": CITIZEN, "type": "private"},
+                "from": {"id": CITIZEN, "is_bot": False, "first_name": "Eve"}}}
+            assert await bot.post_webhook(update, secret="wrong") == 401
+            assert await bot.post_webhook(update, secret="") == 401
+            await asyncio.sleep(0.3)
+            assert tg.sent_to(CITIZEN) == []
+            assert await bot.post_webhook(update) == 200
+            await tg.wait_sent(CITIZEN, 1)
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_update_delivered_twice_is_handled_once(tmp_path: Any, core_kb: Any, framework: str) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_private_chat(CITIZEN)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework, webhook=True), core_kb)
+        async with BotHarness(tg, app) as bot:
+            update = {"update_id": 4242, "message": {
+                "message_id": 5, "date": 0, "text": "/help", "chat": {"id": CITIZEN, "type": "private"},
+                "from": {"id": CITIZEN, "is_bot": False, "first_name": "Lan"}}}
+            statuses = await asyncio.gather(bot.post_webhook(update), bot.post_webhook(update))
+            assert statuses == [200, 200]
+            assert await bot.post_webhook(update) == 200
+            first = await tg.wait_sent(CITIZEN, 1)
+            await asyncio.sleep(0.3)
+            assert len(tg.sent_to(CITIZEN)) == len(first)
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_unparseable_update_is_skipped_and_polling_goes_on(
+        tmp_path: Any, core_kb: Any, framework: str) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_private_chat(CITIZEN)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework), core_kb)
+        async with BotHarness(tg, app) as bot:
+            tg.inject({"message": {"message_id": "not-a-number", "chat": "?", "from": None}})
+            tg.send_text(CITIZEN, "/help")
+            await tg.wait_sent(CITIZEN, 1)
+            assert bot.runtime is not None and bot.runtime.skipped == 1
+            await tg.wait_for(lambda: tg.pending_updates == 0, what="all updates confirmed")
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_commands_registered_in_both_languages_and_staff_scope(
+        tmp_path: Any, core_kb: Any, framework: str) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_group(STAFF_CHAT, is_forum=True)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework,
+                                           staff_chat_id=str(STAFF_CHAT)), core_kb)
+        async with BotHarness(tg, app):
+            await tg.wait_for(lambda: len(tg.calls_of("setMyCommands")) == 4, what="4 setMyCommands")
+        assert "feedback" in tg.commands_for() and "feedback" in tg.commands_for(language_code="en")
+        staff_scope = {"type": "chat", "chat_id": STAFF_CHAT}
+        assert "reply" in tg.commands_for(staff_scope) and "close" in tg.commands_for(staff_scope, "en")
