@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from itertools import count
 from typing import TextIO
 
 from bot.app import App
@@ -36,8 +35,6 @@ class ConsoleChat:
         self.out = out
         self.echo = echo
         self.buttons: dict[str, str] = {}
-        self._update_ids = count(1)
-        self._session_tag = f"{id(self):x}"
 
     def incoming(self, line: str) -> Incoming | None:
         """The neutral message a typed line stands for (None for `:quit`)."""
@@ -80,13 +77,7 @@ class ConsoleChat:
 
     def deliver_outbox(self) -> None:
         """Print and mark delivered the queued messages addressed to this console chat."""
-        items = [i for i in claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5)]
-        mine = [i for i in items if i.chat_id == self.chat_id]
-        for item in items:
-            if item.chat_id != self.chat_id:  # someone else's: give it back untouched
-                from storage.outbox import mark_retry
-
-                mark_retry(self.app.engine, item.id, "not this console", 0)
+        mine = claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=self.chat_id)
         if mine:
             self.show([i.outgoing() for i in mine], fresh=False)
             for item in mine:

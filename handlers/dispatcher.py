@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session
 
 from bot.settings import Settings
 from handlers import feedback, my_tickets, procedure_guide, staff, start
@@ -84,7 +85,7 @@ class Dispatcher:
         if not msg.is_group:
             verdict = self.flood.check((msg.platform, msg.user_id))
             if verdict != "ok":
-                return [Outgoing(translate(self._guess_lang(msg), "error.flood"))] if verdict == "warn" else []
+                return [Outgoing(translate(self.settings.default_language, "error.flood"))] if verdict == "warn" else []
         try:
             with session_scope(self.engine) as session:
                 return self._handle(session, msg)
@@ -95,12 +96,9 @@ class Dispatcher:
             log.exception("Database error while handling an update from %s:%s", msg.platform, msg.user_id)
         except Exception:
             log.exception("Bug while handling an update from %s:%s", msg.platform, msg.user_id)
-        return [Outgoing(translate(self._guess_lang(msg), "error.busy"))]
+        return [Outgoing(translate(self.settings.default_language, "error.busy"))]
 
-    def _guess_lang(self, msg: Incoming) -> str:
-        return self.settings.default_language
-
-    def _handle(self, session, msg: Incoming) -> list[Outgoing]:  # noqa: ANN001
+    def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:
         if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
             return []
         citizen = get_or_create_citizen(

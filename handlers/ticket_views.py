@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.categories import category_label
 from handlers.context import Context
 from handlers.feedback import agency_name, location_text, to_attachments
+from handlers.i18n import translate
 from handlers.types import Attachment
 from storage.clock import format_local
 from storage.models import Citizen, StaffMember, Ticket
@@ -52,8 +53,7 @@ def staff_card(ctx: Context, ticket: Ticket) -> tuple[str, tuple[Attachment, ...
 
 
 def _staff_t(ctx: Context, key: str, **kwargs: object) -> str:
-    from handlers.i18n import translate
-
+    """A text in the staff chat's language."""
     return translate(ctx.settings.default_language, key, **kwargs)
 
 

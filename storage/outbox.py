@@ -39,20 +39,22 @@ def enqueue(session: Session, platform: str, chat_id: str, message: Outgoing) ->
     return row
 
 
-def claim_due(engine: Engine, platform: str, limit: int = 50, lease_seconds: float = 60.0) -> list[OutboxItem]:
-    """Take up to `limit` due messages for `platform`, leasing them so no other worker sends them.
+def claim_due(engine: Engine, platform: str, limit: int = 50, lease_seconds: float = 60.0,
+              chat_id: str | None = None) -> list[OutboxItem]:
+    """Take up to `limit` due messages for `platform` (and `chat_id`), leased so no other worker sends them.
 
     A message whose lease ran out (its worker died before marking it) becomes due again.
     """
     now = utcnow()
     with Session(engine) as session:
-        ids = list(session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.platform == platform,
-                col(OutboxMessage.status).in_((PENDING, SENDING)),
-                OutboxMessage.next_attempt_at <= now,
-            ).order_by(col(OutboxMessage.id)).limit(limit)
-        ))
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.platform == platform,
+            col(OutboxMessage.status).in_((PENDING, SENDING)),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
+        ids = list(session.exec(query.order_by(col(OutboxMessage.id)).limit(limit)))
         claimed: list[OutboxItem] = []
         lease_until = now + timedelta(seconds=lease_seconds)
         for item_id in ids:

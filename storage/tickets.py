@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -42,7 +42,7 @@ def create_ticket(session: Session, new: NewTicket, attachments: Iterable[dict],
     """Insert a ticket with its attachments and its `created` event; returns it with its code."""
     now = utcnow()
     ticket = Ticket(code=f"tmp-{now.timestamp()}-{new.citizen_id}", created_at=now, updated_at=now,
-                    **vars_of(new))
+                    **asdict(new))
     session.add(ticket)
     session.flush()
     ticket.code = ticket_code(prefix, now.year, ticket.id or 0)
@@ -53,11 +53,6 @@ def create_ticket(session: Session, new: NewTicket, attachments: Iterable[dict],
     add_event(session, ticket, actor_kind="citizen", actor=actor, kind="created", status_to=ticket.status)
     session.flush()
     return ticket
-
-
-def vars_of(new: NewTicket) -> dict:
-    """The dataclass fields as keyword arguments."""
-    return {name: getattr(new, name) for name in new.__dataclass_fields__}
 
 
 def add_event(session: Session, ticket: Ticket, *, actor_kind: str, actor: str | None, kind: str,
