@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from knowledge.models import Procedure
-from knowledge.normalize import normalize, strip_diacritics
+from knowledge.normalize import fold_word, normalize
 
 # Field name -> weight. Multi-valued fields score as the best of their values.
 FIELD_WEIGHTS: dict[str, float] = {
     "name": 1.0,
-    "keywords": 0.7,
+    "keywords": 0.5,
     "phrasings": 0.8,
-    "domain": 0.25,
-    "result": 0.2,
+    "domain": 0.3,
+    "result": 0.3,
 }
 K1 = 1.2
 B = 0.6
@@ -41,7 +43,7 @@ def field_values(proc: Procedure, field: str) -> list[str]:
 
 def terms_of(words: Sequence[str], marked: bool) -> list[str]:
     """Index terms of a syllable sequence: folded syllables and pairs, plus marked ones if asked."""
-    folded = [strip_diacritics(w) for w in words]
+    folded = [fold_word(w) for w in words]
     terms = folded + [a + PAIR + b for a, b in zip(folded, folded[1:], strict=False)]
     if marked:
         terms += [MARKED + w for w in words]
@@ -51,12 +53,15 @@ def terms_of(words: Sequence[str], marked: bool) -> list[str]:
 
 @dataclass
 class _Field:
-    """Postings of one field: term -> [(unit, tf)], where a unit is one value of one procedure."""
+    """Postings of one field in CSR form: term -> row of (unit, BM25 weight); a unit is one value."""
 
-    postings: dict[str, list[tuple[int, int]]]
-    unit_owner: list[int]
-    unit_norm: list[float]
-    idf: dict[str, float]
+    rows: dict[str, int]
+    indptr: np.ndarray
+    units: np.ndarray
+    weights: np.ndarray
+    n_units: int
+    starts: np.ndarray  # first unit of each procedure that has units
+    docs: np.ndarray  # those procedures
 
 
 class FieldIndex:
@@ -64,68 +69,85 @@ class FieldIndex:
 
     def __init__(self, procedures: Sequence[Procedure]) -> None:
         self.size = len(procedures)
-        self.fields: dict[str, _Field] = {}
+        self.pairs: set[str] = set()  # pairs (folded and marked) from names, keywords and domains
+        self.doc_terms: list[set[str]] = [set() for _ in procedures]  # folded syllables per procedure
+        self.fields = {name: self._build(procedures, name) for name in FIELD_WEIGHTS}
         self.vocabulary: Counter[str] = Counter()  # folded syllable -> procedures containing it
-        self.pairs: set[str] = set()  # folded pairs from names, keywords and domains
-        self.doc_terms: list[set[str]] = [set() for _ in procedures]
-        for name in FIELD_WEIGHTS:
-            self.fields[name] = self._build(procedures, name)
         for terms in self.doc_terms:
-            self.vocabulary.update(t for t in terms if PAIR not in t and not t.startswith(MARKED))
+            self.vocabulary.update(terms)
 
     def _build(self, procedures: Sequence[Procedure], field: str) -> _Field:
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        rows: dict[str, int] = {}
+        row_ids: list[int] = []
+        unit_ids: list[int] = []
+        tfs: list[int] = []
         owner: list[int] = []
         lengths: list[int] = []
         for doc, proc in enumerate(procedures):
+            seen = self.doc_terms[doc]
             for value in field_values(proc, field):
                 words = normalize(value).split()
                 if not words:
                     continue
-                terms = terms_of(words, marked=True)
                 unit = len(owner)
                 owner.append(doc)
                 lengths.append(len(words))
-                for term, tf in Counter(terms).items():
-                    postings[term].append((unit, tf))
-                self.doc_terms[doc].update(terms)
+                counts = Counter(terms_of(words, marked=True))
+                for term, tf in counts.items():
+                    row = rows.get(term)
+                    if row is None:
+                        row = rows[term] = len(rows)
+                    row_ids.append(row)
+                    unit_ids.append(unit)
+                    tfs.append(tf)
+                seen.update(t for t in counts if PAIR not in t and t[0] != MARKED)
                 if field != "phrasings":
-                    self.pairs.update(t for t in terms if PAIR in t and not t.startswith(MARKED))
-        avg = (sum(lengths) / len(lengths)) if lengths else 1.0
-        norm = [K1 * (1 - B + B * n / avg) for n in lengths]
+                    self.pairs.update(t for t in counts if PAIR in t)
+        r = np.array(row_ids, dtype=np.int32)
+        u = np.array(unit_ids, dtype=np.int32)
+        tf = np.array(tfs, dtype=np.float32)
+        order = np.argsort(r, kind="stable")
+        r, u, tf = r[order], u[order], tf[order]
+        owners = np.array(owner, dtype=np.int32)
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=len(rows)), out=indptr[1:])
+        # document frequency per term: distinct owners within each row
+        pair_doc = r.astype(np.int64) * max(self.size, 1) + owners[u] if len(u) else r.astype(np.int64)
+        df = np.bincount(r[np.unique(pair_doc, return_index=True)[1]], minlength=len(rows))
         n_docs = max(self.size, 1)
-        idf = {}
-        for term, plist in postings.items():
-            df = len({owner[u] for u, _ in plist})
-            idf[term] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        return _Field(dict(postings), owner, norm, idf)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        lengths_arr = np.array(lengths, dtype=np.float32)
+        avg = float(lengths_arr.mean()) if len(lengths_arr) else 1.0
+        norm = K1 * (1 - B + B * lengths_arr / avg)
+        weights = (idf[r] * tf * (K1 + 1) / (tf + norm[u])).astype(np.float32) if len(u) else tf
+        if owner:
+            change = np.flatnonzero(np.diff(owners)) + 1
+            starts = np.concatenate(([0], change)).astype(np.int64)
+            docs = owners[starts]
+        else:
+            starts = docs = np.zeros(0, dtype=np.int64)
+        return _Field(rows, indptr, u, weights, len(owner), starts, docs)
 
     def idf(self, folded_term: str) -> float:
         """How rare a folded syllable is across procedures (unknown syllables count as rarest)."""
         df = self.vocabulary.get(folded_term, 0)
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def score(self, terms: Iterable[tuple[str, float]]) -> dict[int, float]:
-        """Weighted sum over fields of the best-valued BM25 score per procedure."""
-        totals: dict[int, float] = defaultdict(float)
+    def score(self, terms: Iterable[tuple[str, float]]) -> np.ndarray:
+        """Weighted sum over fields of the best-valued BM25 score, for every procedure."""
+        totals = np.zeros(self.size, dtype=np.float32)
         weighted = list(terms)
         for name, weight in FIELD_WEIGHTS.items():
             fld = self.fields[name]
-            per_unit: dict[int, float] = defaultdict(float)
+            idx, val = [], []
             for term, boost in weighted:
-                plist = fld.postings.get(term)
-                if not plist:
-                    continue
-                idf = fld.idf[term] * boost
-                norm = fld.unit_norm
-                for unit, tf in plist:
-                    per_unit[unit] += idf * tf * (K1 + 1) / (tf + norm[unit])
-            best: dict[int, float] = {}
-            owner = fld.unit_owner
-            for unit, value in per_unit.items():
-                doc = owner[unit]
-                if value > best.get(doc, 0.0):
-                    best[doc] = value
-            for doc, value in best.items():
-                totals[doc] += weight * value
+                row = fld.rows.get(term)
+                if row is not None:
+                    lo, hi = fld.indptr[row], fld.indptr[row + 1]
+                    idx.append(fld.units[lo:hi])
+                    val.append(fld.weights[lo:hi] * boost)
+            if not idx:
+                continue
+            per_unit = np.bincount(np.concatenate(idx), np.concatenate(val), minlength=fld.n_units)
+            totals[fld.docs] += weight * np.maximum.reduceat(per_unit, fld.starts)
         return totals

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from knowledge import cache
 from knowledge import intent as intents
 from knowledge.index import MARKED, PAIR, FieldIndex, field_values
 from knowledge.lexicon import FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import fold
+from knowledge.normalize import fold, fold_word, normalize
 from knowledge.query import Query, analyze
+from knowledge.semantic import SemanticIndex
 
-CANDIDATES = 30  # BM25 candidates re-ranked with fuzzy matching
+CANDIDATES = 50  # candidates taken from each signal before fusion
+DENSE_WEIGHT = 0.6  # share of the semantic signal in the fusion, when stored embeddings exist
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
-MARKED_BOOST = 0.5  # extra weight of terms that keep their diacritics, when the question has them
+MARKED_BOOST = 0.5  # weight of terms that keep their diacritics, when the question has them
+FOLDED_WEIGHT = 1.0  # weight of diacritic-free terms when the question has marks
 PAIR_BOOST = 1.0
 ADDED_BOOST = 0.6  # weight of synonym and English additions
 CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
@@ -49,26 +54,68 @@ class MatchResult:
         return self.hits[0] if self.hits else None
 
 
+def _all_words(procedures: list[Procedure]) -> set[str]:
+    """Every folded syllable written anywhere in the procedures: words that are not typos."""
+    texts: list[str] = []
+    for p in procedures:
+        texts += [p.name, p.name_en or "", p.domain, p.result, p.processing_time, p.fee, p.note or ""]
+        texts += p.documents + p.steps + p.legal_basis + p.keywords + p.phrasings
+    return {fold_word(w) for w in set(normalize(" ".join(texts)).split())}
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n largest values (unordered)."""
+    n = min(n, len(values))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.argpartition(-values, n - 1)[:n]
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    """Values scaled to 0..1 within the pool (all ones when they are equal)."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-9:
+        return np.ones_like(values, dtype=np.float64) if hi > 0 else np.zeros_like(values, dtype=np.float64)
+    return (values - lo) / (hi - lo)
+
+
 class Matcher:
     """Vietnamese-aware search over a knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, semantic: bool | None = None) -> None:
+        """Index a knowledge base; `semantic` None uses stored embeddings when they exist."""
         self.kb = kb
         self.procedures = list(kb.procedures)
-        self.index = FieldIndex(self.procedures)
-        self._vocab = [w for w, _ in self.index.vocabulary.most_common() if len(w) >= 2]
+        state = cache.load_state(kb)
+        if state is None:
+            state = self._build_state(self.procedures)
+        self.index, self._vocab, self._known_words, self._fuzzy_texts = state
         self._vocab_set = set(self._vocab)
-        self._fuzzy_texts = [
-            [fold(v) for f in ("name", "keywords") for v in field_values(p, f)] for p in self.procedures
-        ]
+        self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
+
+    @staticmethod
+    def _build_state(procedures: list[Procedure]) -> tuple[FieldIndex, list[str], set[str], list[list[str]]]:
+        """The lexical index, its vocabulary, every known word and the texts compared fuzzily."""
+        index = FieldIndex(procedures)
+        vocab = [w for w, _ in index.vocabulary.most_common() if len(w) >= 2]
+        known = set(vocab) | _all_words(procedures)
+        fuzzy_texts = [[fold(v) for f in ("name", "keywords") for v in field_values(p, f)] for p in procedures]
+        return index, vocab, known, fuzzy_texts
+
+    def save_cache(self) -> None:
+        """Store the lexical index beside an imported knowledge base for a fast start-up."""
+        cache.save_state(self.kb, (self.index, self._vocab, self._known_words, self._fuzzy_texts))
 
     # -- query reading ---------------------------------------------------------------------------
     def _known_pair(self, a: str, b: str) -> bool:
-        return f"{a}{PAIR}{b}" in self.index.pairs
+        """Whether two words form a phrase of some procedure name, keyword or domain."""
+        if a.isascii() and b.isascii():
+            return f"{a}{PAIR}{b}" in self.index.pairs
+        return f"{MARKED}{a}{PAIR}{b}" in self.index.pairs
 
     def _correct(self, word: str) -> str | None:
         """A known syllable one or two edits away from an unknown one, or None."""
-        if len(word) < 4 or word in self._vocab_set or word in FILLER_FOLDED or not word.isalpha():
+        if len(word) < 4 or word in self._known_words or word in FILLER_FOLDED or not word.isalpha():
             return None
         cutoff = 2 if len(word) >= 7 else 1
         found = process.extractOne(word, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff)
@@ -79,15 +126,18 @@ class Matcher:
         return analyze(text, self._known_pair, self._correct)
 
     def _terms(self, q: Query) -> list[tuple[str, float]]:
-        """Weighted index terms of a question."""
+        """Weighted index terms of a question (marked terms lead when the question has marks)."""
         terms: list[tuple[str, float]] = []
         words = [t.folded for t in q.tokens]
-        terms += [(w, 1.0) for w in words]
-        terms += [(a + PAIR + b, PAIR_BOOST) for a, b in zip(words, words[1:], strict=False)]
+        plain = FOLDED_WEIGHT if q.has_marks else 1.0
+        terms += [(w, plain) for w in words]
+        terms += [(a + PAIR + b, plain * PAIR_BOOST) for a, b in zip(words, words[1:], strict=False)]
         if q.has_marks:
             marked = [t.text for t in q.tokens]
             terms += [(MARKED + w, MARKED_BOOST) for w in marked]
-            terms += [(MARKED + a + PAIR + b, MARKED_BOOST) for a, b in zip(marked, marked[1:], strict=False)]
+            terms += [
+                (MARKED + a + PAIR + b, MARKED_BOOST * PAIR_BOOST) for a, b in zip(marked, marked[1:], strict=False)
+            ]
         added = [fold(w) for w in q.added]
         terms += [(w, ADDED_BOOST) for w in added if w not in words]
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
@@ -105,20 +155,27 @@ class Matcher:
         return covered / total if total else 0.0
 
     # -- search ------------------------------------------------------------------------------------
-    def rank(self, q: Query) -> list[tuple[int, float]]:
-        """Procedures ranked for a question, as (position, fused score)."""
-        scores = self.index.score(self._terms(q))
-        if not scores:
+    def rank(self, q: Query, text: str = "") -> list[tuple[int, float]]:
+        """Procedures ranked for a question, as (position, fused score), best first."""
+        lexical = self.index.score(self._terms(q))
+        dense = self.semantic.scores(text or q.normalized) if self.semantic is not None else None
+        pool = _top(lexical, CANDIDATES)
+        pool = pool[lexical[pool] > 0]
+        if dense is not None:
+            pool = np.union1d(pool, _top(np.where(self.semantic.present, dense, -1.0), CANDIDATES))
+        if not len(pool):
             return []
-        top = sorted(scores.items(), key=lambda kv: -kv[1])[:CANDIDATES]
-        best = top[0][1]
-        text = " ".join(t.folded for t in q.tokens)
-        fused = []
-        for doc, score in top:
-            sim = max((fuzz.token_set_ratio(text, s) for s in self._fuzzy_texts[doc]), default=0.0) / 100
-            fused.append((doc, (1 - FUZZY_WEIGHT) * score / best + FUZZY_WEIGHT * sim))
-        fused.sort(key=lambda kv: -kv[1])
-        return fused
+        words = " ".join(t.folded for t in q.tokens)
+        sim = np.array([max((fuzz.token_set_ratio(words, s) for s in self._fuzzy_texts[d]), default=0.0) for d in pool])
+        fused = FUZZY_WEIGHT * sim / 100
+        if dense is None:
+            fused += (1 - FUZZY_WEIGHT) * _minmax(lexical[pool])
+        else:
+            fused += (1 - FUZZY_WEIGHT) * (
+                (1 - DENSE_WEIGHT) * _minmax(lexical[pool]) + DENSE_WEIGHT * _minmax(dense[pool])
+            )
+        order = np.argsort(-fused, kind="stable")
+        return [(int(pool[i]), float(fused[i])) for i in order]
 
     def search(self, query: str, k: int = 3) -> MatchResult:
         """The k best procedures for a question, its intent and whether the best one is a sure answer."""
@@ -126,7 +183,7 @@ class Matcher:
         if cue in (intents.STATUS, intents.SMALLTALK):
             return MatchResult(query, cue, False, [])
         q = self.analyze(query)
-        ranked = self.rank(q) if q.tokens else []
+        ranked = self.rank(q, query) if q.tokens else []
         hits = [Hit(self.procedures[doc], round(score, 4)) for doc, score in ranked[:k]]
         if not ranked:
             return MatchResult(query, cue or intents.UNKNOWN, False, hits)

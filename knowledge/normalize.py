@@ -37,3 +37,16 @@ def tokens(text: str) -> list[str]:
 def fold(text: str) -> str:
     """Normalized, diacritic-free form used for accent-insensitive comparison."""
     return strip_diacritics(normalize(text))
+
+
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def fold_word(word: str) -> str:
+    """strip_diacritics for one already-normalized syllable, memoized (syllables repeat a lot)."""
+    folded = _FOLD_CACHE.get(word)
+    if folded is None:
+        folded = _FOLD_CACHE[word] = strip_diacritics(word) if not word.isascii() else word
+        if len(_FOLD_CACHE) > 200_000:
+            _FOLD_CACHE.clear()
+    return folded

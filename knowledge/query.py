@@ -69,20 +69,23 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
     return out, spans
 
 
+def _filler_word(word: str) -> bool:
+    """Whether a word is on a filler list (marked words only on the marked list)."""
+    if word in FILLER or word in FILLER_EN:
+        return True
+    return word.isascii() and word in FILLER_FOLDED
+
+
 def _is_filler(words: list[str], i: int, known_pair: Callable[[str, str], bool]) -> bool:
-    """Whether word i carries no meaning here (a known phrase with a neighbour keeps it)."""
-    word = words[i]
-    folded = strip_diacritics(word)
-    if word in FILLER or word in FILLER_EN or word == folded and folded in FILLER_FOLDED:
-        pass
-    else:
+    """Whether word i carries no meaning here; a known phrase with a meaningful neighbour keeps it."""
+    if not _filler_word(words[i]):
         return False
-    prev_f = strip_diacritics(words[i - 1]) if i > 0 else None
-    next_f = strip_diacritics(words[i + 1]) if i + 1 < len(words) else None
-    return not (
-        (prev_f is not None and known_pair(prev_f, folded))
-        or (next_f is not None and known_pair(folded, next_f))
-    )
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(words) and not _filler_word(words[j]):
+            pair = (words[j], words[i]) if j < i else (words[i], words[j])
+            if known_pair(*pair):
+                return False
+    return True
 
 
 def analyze(
@@ -100,7 +103,7 @@ def analyze(
         if not keep[i]:
             continue
         folded = strip_diacritics(word)
-        fixed = correct(folded)
+        fixed = correct(folded) if word.isascii() else None
         if fixed:
             word = folded = fixed
         token = Token(word, folded, {folded})

