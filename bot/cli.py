@@ -12,9 +12,37 @@ from bot.settings import get_settings
 def _chat(args: argparse.Namespace) -> int:
     from bot.app import build_app
     from bot.console import ConsoleChat
+    from bot.scheduler import start_scheduler
 
     app = build_app(get_settings())
-    ConsoleChat(app, as_staff=args.as_staff, user_id=args.user, user_name=args.name).loop()
+    scheduler = start_scheduler(app)
+    try:
+        ConsoleChat(app, as_staff=args.as_staff, user_id=args.user, user_name=args.name).loop()
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def _followup(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from handlers.followup import run_followups
+
+    app = build_app(get_settings())
+    done = run_followups(app.engine, app.settings)
+    print(f"Reminders queued: {done.reminders}; apologies queued: {done.apologies}.")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.app import build_app
+    from handlers.reports import report_text
+
+    settings = get_settings()
+    app = build_app(settings)
+    with Session(app.engine) as session:
+        print(report_text(session, settings, args.lang or settings.default_language, args.days))
     return 0
 
 
@@ -71,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     revision = db_sub.add_parser("revision", help="write a migration from the model changes (developers)")
     revision.add_argument("message")
     revision.set_defaults(func=_revision)
+    followup = sub.add_parser("followup", help="queue due reminders and apologies once (for cron)")
+    followup.set_defaults(func=_followup)
+    rep = sub.add_parser("report", help="tickets and satisfaction index for the last N days")
+    rep.add_argument("--days", type=int, default=30)
+    rep.add_argument("--lang", choices=["vi", "en"])
+    rep.set_defaults(func=_report)
     sub.add_parser("kb", help="knowledge base: search, import, export, validate, eval")
     args = parser.parse_args(argv)
     return int(args.func(args))

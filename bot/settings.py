@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     flood_max_messages: int = 20
     flood_window_seconds: float = 60.0
     ticket_code_prefix: str = "PA"
+    followup_interval_minutes: float = 10.0
+    reminder_hours_before_due: float = 24.0
+    satisfaction_target_percent: int = 90
 
     telegram_bot_token: str | None = None
     telegram_framework: str = "aiogram"

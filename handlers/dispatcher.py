@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from bot.settings import Settings
-from handlers import feedback, my_tickets, procedure_guide, staff, start
+from handlers import feedback, my_tickets, procedure_guide, staff, start, survey
 from handlers.context import Context
 from handlers.flood import FloodGuard
 from handlers.i18n import translate
@@ -146,6 +146,8 @@ def route(ctx: Context) -> list[Outgoing]:
         return button(ctx, msg.callback)
     if ctx.state in feedback.FLOW:
         return feedback.handle(ctx)
+    if ctx.state == survey.COMMENT_STATE:
+        return survey.take_comment(ctx)
     text = (msg.text or "").strip()
     if not text:
         return [ctx.reply(ctx.t("outside.media"), main_menu(ctx.t))]
@@ -183,6 +185,8 @@ def button(ctx: Context, data: str) -> list[Outgoing]:
         return my_tickets.show_mine(ctx, data.removeprefix("t:"))
     if data.startswith("fb:") and ctx.state in feedback.FLOW:
         return feedback.handle(ctx)
+    if data.startswith("sv:"):
+        return survey.on_button(ctx, data)
     if data.startswith("p:"):
         return procedure_guide.on_button(ctx, data.removeprefix("p:"))
     return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from handlers.categories import category_label
 from handlers.context import Context
 from handlers.i18n import translate
+from handlers.reports import parse_days, report_text
+from handlers.survey import send_survey_once
 from handlers.ticket_views import staff_view, status_label
 from handlers.types import Outgoing
 from storage.citizens import get_citizen, set_ban
@@ -142,6 +144,8 @@ def cmd_status(ctx: Context, args: str) -> list[Outgoing]:
     citizen = _citizen_of(ctx, ticket)
     why = translate(citizen.language, "notify.reason", reason=reason) if reason else ""
     _to_citizen(ctx, ticket, "notify.status", status=translate(citizen.language, f"status.{status}"), reason=why)
+    if status == "resolved":
+        send_survey_once(ctx, ticket, citizen)
     return [ctx.reply(ctx.t("staff.status_set", code=ticket.code, status=status_label(ctx, status)))]
 
 
@@ -151,8 +155,11 @@ def cmd_close(ctx: Context, args: str) -> list[Outgoing]:
         return err or _usage(ctx, "/close CODE [text]")
     if ticket.status == "closed":
         return [ctx.reply(ctx.t("staff.already_closed", code=ticket.code))]
+    was_rejected = ticket.status == "rejected"
     change_status(ctx.session, ticket, "closed", actor=ctx.actor, text=text or None, kind="closed")
     _to_citizen(ctx, ticket, "notify.closed", text=f"\n{text}" if text else "")
+    if not was_rejected:
+        send_survey_once(ctx, ticket, _citizen_of(ctx, ticket))
     ctx.notify_staff(Outgoing(text=ctx.t("staff.closed", code=ticket.code), kind="ticket_closed",
                               ticket_code=ticket.code))
     return [ctx.reply(ctx.t("staff.closed", code=ticket.code))]
@@ -236,9 +243,16 @@ def cmd_staff(ctx: Context, args: str) -> list[Outgoing]:
     return [ctx.reply(ctx.t("staff.added", who=f"{platform}:{user}"))]
 
 
+def cmd_report(ctx: Context, args: str) -> list[Outgoing]:
+    days = parse_days(args)
+    if days is None:
+        return _usage(ctx, "/report [days]")
+    return [ctx.reply(report_text(ctx.session, ctx.settings, ctx.lang, days))]
+
+
 COMMANDS: dict[str, Command] = {
     "tickets": cmd_tickets, "ticket": cmd_ticket, "reply": cmd_reply, "note": cmd_note,
     "assign": cmd_assign, "status": cmd_status, "close": cmd_close, "reopen": cmd_reopen,
-    "ban": cmd_ban, "unban": cmd_unban, "staff": cmd_staff,
+    "ban": cmd_ban, "unban": cmd_unban, "staff": cmd_staff, "report": cmd_report,
 }
 assert set(SETTABLE_STATUSES) <= set(STATUSES)

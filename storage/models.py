@@ -78,6 +78,9 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     due_at: datetime
     closed_at: datetime | None = None
+    reminded_at: datetime | None = None
+    apologized_at: datetime | None = None
+    survey_sent_at: datetime | None = None
 
 
 class TicketAttachment(SQLModel, table=True):
@@ -111,6 +114,17 @@ class TicketEvent(SQLModel, table=True):
 @event.listens_for(TicketEvent, "before_delete")
 def _events_are_append_only(mapper: Any, connection: Any, target: TicketEvent) -> None:
     raise PermissionError("Ticket events are an audit trail and are never rewritten")
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """How satisfied the citizen was with the handling of one ticket (one answer per ticket)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    score: int
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class TicketThread(SQLModel, table=True):
