@@ -1,10 +1,15 @@
-"""What a message is about: a procedure, a complaint, the status of one's own ticket, or small talk."""
+"""What a message is about: a procedure, a complaint, the status of one's own ticket, or small talk.
+
+Cue phrases are written with diacritics. A message typed with marks is compared with them as written
+(so "ở đầu" is not "ở đâu"); a message typed without marks is compared with their folded form.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from knowledge.normalize import fold
+from knowledge.normalize import normalize, strip_diacritics
 
 PROCEDURE = "procedure"
 COMPLAINT = "complaint"
@@ -13,193 +18,106 @@ SMALLTALK = "smalltalk"
 UNKNOWN = "unknown"
 INTENTS = (PROCEDURE, COMPLAINT, STATUS, SMALLTALK, UNKNOWN)
 
-# Cue phrases in diacritic-free form, matched on word boundaries.
-_STATUS = (
-    "phan anh cua toi",
-    "khieu nai cua toi",
-    "don cua toi",
-    "ho so cua toi",
-    "yeu cau cua toi",
-    "kien nghi cua toi",
-    "gop y cua toi",
-    "phieu cua toi",
-    "ma phieu",
-    "ma so phieu",
-    "ma phan anh",
-    "den dau roi",
-    "da xu ly chua",
-    "xu ly den dau",
-    "giai quyet den dau",
-    "tien do",
-    "trang thai",
-    "sao chua thay tra loi",
-    "chua duoc tra loi",
-    "chua thay phan hoi",
-    "da co ket qua chua",
-    "tra cuu phan anh",
-    "theo doi phan anh",
-    "kiem tra phan anh",
-    "my ticket",
-    "my complaint",
-    "my report",
-    "my request",
-    "status of my",
-    "any update",
-    "toi da gui",
-    "minh da gui",
-    "em da gui",
-    "da phan anh",
-)
-_COMPLAINT = (
-    "phan anh",
-    "khieu nai",
-    "to cao",
-    "kien nghi",
-    "gop y",
-    "buc xuc",
-    "bao cao",
-    "phan nan",
-    "to giac",
-    "o ga",
-    "rac thai",
-    "vut rac",
-    "do rac",
-    "bai rac",
-    "ngap",
-    "tieng on",
-    "on ao",
-    "hat karaoke",
-    "den duong",
-    "hu hong",
-    "hong hoc",
-    "lan chiem",
-    "lan chiem via he",
-    "xay dung trai phep",
-    "trai phep",
-    "vi pham",
-    "thai do",
-    "nhung nhieu",
-    "gay kho de",
-    "hach dich",
-    "cham tre",
-    "o nhiem",
-    "boc mui",
-    "hoi thoi",
-    "nuoc thai",
-    "chay no",
-    "mat trat tu",
-    "danh nhau",
-    "cay do",
-    "cong vo",
-    "tac cong",
-    "complain",
-    "complaint about",
-    "report a",
-    "pothole",
-    "garbage",
-    "rubbish",
-    "noise",
-    "broken",
-    "flood",
-    "streetlight",
-    "street light",
-    "rude",
-    "bribe",
-    "suggestion",
-    "feedback",
-)
-_ASKS_PROCEDURE = (
-    "thu tuc",
-    "ho so",
-    "giay to",
-    "can gi",
-    "can nhung gi",
-    "nhu the nao",
-    "the nao",
-    "lam sao",
-    "o dau",
-    "mau don",
-    "bao lau",
-    "le phi",
-    "nop",
-    "dang ky",
-    "cap",
-    "xin",
-    "huong dan",
-    "how to",
-    "how do",
-    "how can",
-    "procedure",
-    "where",
-    "documents",
-    "fee",
-)
-_SMALLTALK = (
-    "xin chao",
-    "chao",
-    "chao ban",
-    "chao bot",
-    "hello",
-    "hi",
-    "hey",
-    "alo",
-    "cam on",
-    "cam on ban",
-    "cam on nhieu",
-    "thanks",
-    "thank you",
-    "thank",
-    "tam biet",
-    "bye",
-    "goodbye",
-    "ban la ai",
-    "ban ten gi",
-    "who are you",
-    "ok",
-    "oke",
-    "okay",
-    "vang",
-    "da",
-    "u",
-    "uh",
-    "good morning",
-    "chuc ngu ngon",
-    "hihi",
-    "haha",
-    "tot lam",
-    "good",
-    "great",
-    "ban khoe khong",
-    "how are you",
-    "bot oi",
-    "ad oi",
-    "admin oi",
-)
-_SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK).split()) | {"a", "nhe", "nha", "oi", "nhieu", "lam"}
-_TICKET_CODE = re.compile(r"\b[a-z]{1,4}-?\d{4,}(-\d+)?\b")
+
+def _phrases(text: str) -> tuple[str, ...]:
+    """Comma-separated cue phrases, normalized."""
+    return tuple(normalize(p) for p in text.split(",") if p.strip())
 
 
-def _cue(folded: str, cues: tuple[str, ...]) -> bool:
-    """Whether any cue phrase occurs on word boundaries."""
-    padded = f" {folded} "
-    return any(f" {cue} " in padded for cue in cues)
+# Things one files or sends, and words asking how far they got.
+_TICKET_WORDS = _phrases(
+    "phản ánh, kiến nghị, góp ý, khiếu nại, tố cáo, đơn, yêu cầu, câu hỏi, hồ sơ của, phiếu, ticket, complaint,"
+    "report, request, feedback, mã số, mã phiếu"
+)
+_PROGRESS_WORDS = _phrases(
+    "đến đâu, tới đâu, xử lý chưa, giải quyết chưa, tiếp nhận chưa, trả lời chưa, chưa thấy, chưa có, chưa được,"
+    "bao giờ có, khi nào có, tình trạng, tiến độ, kết quả, đã xử lý, đã giải quyết, status, progress, update,"
+    "any news, tra cứu, kiểm tra, theo dõi, xem lại"
+)
+_OWN_WORDS = _phrases(
+    "của tôi, của em, của mình, của anh, của chị, của cháu, tôi đã gửi, em đã gửi, mình đã gửi, tôi gửi, em gửi,"
+    "mình gửi, đã gửi, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent, i filed, i submitted"
+)
+_TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\bsố \d{4,}\b|\bso \d{4,}\b|\b\d{6}\b")
+
+# Reports of a problem: these make a message a complaint even when it mentions a procedure word.
+_PROBLEM_WORDS = _phrases(
+    "ổ gà, ổ voi, rác thải, vứt rác, đổ rác, bãi rác, thu gom rác, phế thải, ngập, ngập lụt, úng, tiếng ồn, ồn ào,"
+    "karaoke, đèn đường, hỏng, hư hỏng, hư, vỡ, nứt, sụt lún, lấn chiếm, chiếm vỉa hè, xây dựng trái phép,"
+    "trái phép, vi phạm, thái độ, hách dịch, nhũng nhiễu, gây khó dễ, đòi tiền, đòi thêm tiền, bồi dưỡng,"
+    "tiêu cực, chậm trễ, quá hạn, trễ hẹn, ô nhiễm, bốc mùi, hôi thối, có mùi, nước thải, khói, bụi, cháy nổ,"
+    "mất trật tự, đánh nhau, trộm, cây đổ, cây xanh đổ, đổ chắn, chắn đường, chắn cửa, đỗ xe, đỗ chắn,"
+    "nắp cống, cống vỡ, tắc cống, cống tắc, nước bẩn, bị đục, mất điện, mất nước, chó thả rông, buôn bán lấn,"
+    "lỗi không, bị lỗi, không nộp được, không truy cập được, pothole, garbage, rubbish, trash, noise, noisy,"
+    "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
+)
+# Wishes to report, complain, petition or suggest.
+_REPORT_WORDS = _phrases(
+    "phản ánh, khiếu nại, tố cáo, kiến nghị, góp ý, bức xúc, báo cáo, phàn nàn, tố giác, đề nghị xử lý,"
+    "đề nghị kiểm tra, complain, complaint, report, suggest, suggestion, feedback"
+)
+# Signs the person asks how to do a procedure (so "thủ tục khiếu nại" is a procedure question).
+_HOW_WORDS = _phrases(
+    "thủ tục, hồ sơ gồm, giấy tờ gì, giấy tờ cần, cần gì, cần những gì, cần giấy, như thế nào, thế nào, làm sao,"
+    "ở đâu, nộp ở, mẫu đơn, bao lâu, lệ phí, mất phí, mất bao nhiêu, cách làm, cách nộp, hướng dẫn, quy trình,"
+    "how to, how do, how can, procedure, where do, where can, documents, which office"
+)
+_SMALLTALK = _phrases(
+    "xin chào, chào, chào bạn, chào em, chào bot, chào buổi sáng, chào buổi chiều, chào buổi tối, hello, hi, hey,"
+    "alo, a lô, cảm ơn, cám ơn, cảm ơn bạn, cảm ơn nhiều, thanks, thank you, tạm biệt, bye, goodbye, bạn là ai,"
+    "bạn tên gì, bạn tên là gì, bạn là người hay máy, người thật, người máy, robot, who are you, are you a bot,"
+    "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
+    "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi"
+)
+_SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK).split()) | frozenset(
+    ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế"]
+)
 
 
-def cue_intent(text: str) -> str | None:
+@dataclass(frozen=True)
+class _Text:
+    """A message in the form its cues are compared with."""
+
+    padded: str
+    marked: bool
+
+    def has(self, cues: tuple[str, ...]) -> bool:
+        """Whether any cue phrase occurs on word boundaries."""
+        if self.marked:
+            return any(f" {cue} " in self.padded for cue in cues)
+        return any(f" {strip_diacritics(cue)} " in self.padded for cue in cues)
+
+
+def _text(message: str) -> _Text:
+    normalized = normalize(message)
+    marked = strip_diacritics(normalized) != normalized
+    return _Text(f" {normalized if marked else strip_diacritics(normalized)} ", marked)
+
+
+def cue_intent(message: str) -> str | None:
     """The intent that the wording alone makes clear, or None when the matcher must decide."""
-    folded = fold(text)
-    if not folded:
+    text = _text(message)
+    words = text.padded.split()
+    if not words:
         return SMALLTALK
-    words = folded.split()
-    if _cue(folded, _STATUS) or (_TICKET_CODE.search(folded) and len(words) <= 12):
+    code = _TICKET_CODE.search(message.lower()) is not None
+    ticket = text.has(_TICKET_WORDS)
+    if code and len(words) <= 14:
         return STATUS
-    if len(words) <= 6 and set(words) <= _SMALLTALK_WORDS:
+    if ticket and text.has(_PROGRESS_WORDS) and (text.has(_OWN_WORDS) or code):
+        return STATUS
+    if len(words) <= 8 and (
+        set(words) <= _SMALLTALK_WORDS or (text.has(_SMALLTALK) and not text.has(_HOW_WORDS) and len(words) <= 4)
+    ):
         return SMALLTALK
-    if _cue(folded, _COMPLAINT) and not _cue(folded, _ASKS_PROCEDURE):
+    if text.has(_PROBLEM_WORDS) and not (text.has(_HOW_WORDS) and not text.has(_REPORT_WORDS)):
+        return COMPLAINT
+    if text.has(_REPORT_WORDS) and not text.has(_HOW_WORDS):
         return COMPLAINT
     return None
 
 
-def wants_complaint(text: str) -> bool:
-    """Whether the wording reports, complains, petitions or suggests something."""
-    return _cue(fold(text), _COMPLAINT)
+def describes_problem(message: str) -> bool:
+    """Whether the wording reports a problem or asks to complain (used when no procedure matches)."""
+    text = _text(message)
+    return text.has(_PROBLEM_WORDS) or text.has(_REPORT_WORDS)

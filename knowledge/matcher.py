@@ -19,7 +19,10 @@ from knowledge.query import Query, analyze
 from knowledge.semantic import SemanticIndex
 
 CANDIDATES = 50  # candidates taken from each signal before fusion
-DENSE_WEIGHT = 0.6  # share of the semantic signal in the fusion, when stored embeddings exist
+DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUESTION content words or fewer)
+DENSE_MAX = 0.9  # ... and for long ones (LONG_QUESTION content words or more)
+SHORT_QUESTION = 6
+LONG_QUESTION = 15
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
 MARKED_BOOST = 0.5  # weight of terms that keep their diacritics, when the question has them
 FOLDED_WEIGHT = 1.0  # weight of diacritic-free terms when the question has marks
@@ -28,6 +31,7 @@ ADDED_BOOST = 0.6  # weight of synonym and English additions
 CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
 PROCEDURE_COVERAGE = 0.4  # below this the question is not about any known procedure
 CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
+MIN_EVIDENCE = 0.5  # matched rarity needed, as a share of the rarest possible syllable's
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Matcher:
             state = self._build_state(self.procedures)
         self.index, self._vocab, self._known_words, self._fuzzy_texts = state
         self._vocab_set = set(self._vocab)
+        self._max_idf = self.index.idf("")
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -115,9 +120,9 @@ class Matcher:
 
     def _correct(self, word: str) -> str | None:
         """A known syllable one or two edits away from an unknown one, or None."""
-        if len(word) < 4 or word in self._known_words or word in FILLER_FOLDED or not word.isalpha():
+        if len(word) < 5 or word in self._known_words or word in FILLER_FOLDED or not word.isalpha():
             return None
-        cutoff = 2 if len(word) >= 7 else 1
+        cutoff = 2 if len(word) >= 8 else 1
         found = process.extractOne(word, self._vocab, scorer=Levenshtein.distance, score_cutoff=cutoff)
         return found[0] if found else None
 
@@ -143,8 +148,8 @@ class Matcher:
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
         return terms
 
-    def coverage(self, q: Query, doc: int) -> float:
-        """Share of the question's content (weighted by rarity) found in one procedure."""
+    def coverage(self, q: Query, doc: int) -> tuple[float, float]:
+        """Share of the question's content (weighted by rarity) found in one procedure, and that weight."""
         seen = self.index.doc_terms[doc]
         total = covered = 0.0
         for token in q.tokens:
@@ -152,7 +157,7 @@ class Matcher:
             total += weight
             if any(alt in seen for alt in token.alternatives):
                 covered += weight
-        return covered / total if total else 0.0
+        return (covered / total if total else 0.0), covered
 
     # -- search ------------------------------------------------------------------------------------
     def rank(self, q: Query, text: str = "") -> list[tuple[int, float]]:
@@ -165,15 +170,21 @@ class Matcher:
             pool = np.union1d(pool, _top(np.where(self.semantic.present, dense, -1.0), CANDIDATES))
         if not len(pool):
             return []
+        # short questions name the procedure in few words (exact and fuzzy words decide); long stories
+        # need the semantic signal to see what they are about
+        span = min(max(len(q.tokens) - SHORT_QUESTION, 0) / (LONG_QUESTION - SHORT_QUESTION), 1.0)
+        fuzzy_weight = FUZZY_WEIGHT * (1.0 - span)
         words = " ".join(t.folded for t in q.tokens)
-        sim = np.array([max((fuzz.token_set_ratio(words, s) for s in self._fuzzy_texts[d]), default=0.0) for d in pool])
-        fused = FUZZY_WEIGHT * sim / 100
+        texts = self._fuzzy_texts
+        sim = np.array([max((fuzz.token_set_ratio(words, s) for s in texts[d]), default=0.0) for d in pool])
+        fused = fuzzy_weight * sim / 100
+        lex = _minmax(lexical[pool])
         if dense is None:
-            fused += (1 - FUZZY_WEIGHT) * _minmax(lexical[pool])
+            fused += (1 - fuzzy_weight) * lex
         else:
-            fused += (1 - FUZZY_WEIGHT) * (
-                (1 - DENSE_WEIGHT) * _minmax(lexical[pool]) + DENSE_WEIGHT * _minmax(dense[pool])
-            )
+            weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * span
+            sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), lex)  # no vector: stay neutral
+            fused += (1 - fuzzy_weight) * ((1 - weight) * lex + weight * sem)
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 
@@ -186,13 +197,18 @@ class Matcher:
         ranked = self.rank(q, query) if q.tokens else []
         hits = [Hit(self.procedures[doc], round(score, 4)) for doc, score in ranked[:k]]
         if not ranked:
-            return MatchResult(query, cue or intents.UNKNOWN, False, hits)
-        cover = self.coverage(q, ranked[0][0])
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
-        margin = (ranked[0][1] - second) / ranked[0][1] if ranked[0][1] else 0.0
+            return MatchResult(query, cue or self._fallback(query), False, hits)
+        cover, evidence = self.coverage(q, ranked[0][0])
         if cue == intents.COMPLAINT:
             return MatchResult(query, cue, False, hits, cover)
-        if cover < PROCEDURE_COVERAGE:
-            return MatchResult(query, intents.UNKNOWN, False, hits, cover)
+        if cover < PROCEDURE_COVERAGE or evidence < MIN_EVIDENCE * self._max_idf:
+            return MatchResult(query, self._fallback(query), False, hits, cover)
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        margin = (ranked[0][1] - second) / ranked[0][1] if ranked[0][1] > 0 else 0.0
         confident = cover >= CONFIDENT_COVERAGE and margin >= CONFIDENT_MARGIN
         return MatchResult(query, intents.PROCEDURE, confident, hits, cover)
+
+    @staticmethod
+    def _fallback(query: str) -> str:
+        """The intent of a message that matches no procedure."""
+        return intents.COMPLAINT if intents.describes_problem(query) else intents.UNKNOWN
