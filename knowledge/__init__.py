@@ -6,9 +6,9 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from knowledge.loader import KnowledgeBase, KnowledgeBaseError, default_knowledge_base, load_knowledge_base
-from knowledge.matcher import Hit, Matcher, MatchResult
-from knowledge.models import Agency, Procedure
+from knowledge.loader import KnowledgeBase, KnowledgeBaseError, default_knowledge_base, load_knowledge_base  # noqa: E402
+from knowledge.matcher import Hit, Matcher, MatchResult  # noqa: E402
+from knowledge.models import Agency, Procedure  # noqa: E402
 
 __all__ = [
     "Agency",
