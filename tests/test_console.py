@@ -41,3 +41,10 @@ def test_a_piped_script_files_a_ticket_and_staff_answer_reaches_the_citizen(tmp_
 
 def test_console_simulates_unsupported_media(tmp_path: Path) -> None:
     assert "chưa xử lý được loại tin nhắn này (sticker)" in _chat(tmp_path / "c.db", [":sticker"])
+
+
+def test_a_new_process_continues_the_conversation_where_the_last_one_stopped(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    _chat(db, ["/start", "1", "1", "6", "1"])  # stops at the description step
+    resumed = _chat(db, ["Cống thoát nước ngõ 7 tắc, mùi hôi"])
+    assert "Bước 4/6" in resumed
