@@ -31,6 +31,8 @@ ADDED_BOOST = 0.6  # weight of synonym and English additions
 CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
 PROCEDURE_COVERAGE = 0.4  # below this the question is not about any known procedure
 CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
+CLEAR_MARGIN = 0.25  # a lead this large is clear even when the runner-up explains the question as well
+TIE_COVERAGE = 0.15  # below this lead in coverage, a close runner-up makes the answer unsure
 MIN_EVIDENCE = 0.5  # matched rarity needed, as a share of the rarest possible syllable's
 
 
@@ -219,6 +221,9 @@ class Matcher:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (ranked[0][1] - second) / ranked[0][1] if ranked[0][1] > 0 else 0.0
         confident = cover >= CONFIDENT_COVERAGE and margin >= CONFIDENT_MARGIN
+        if confident and len(ranked) > 1 and margin < CLEAR_MARGIN:
+            # a close runner-up that explains the question just as well: ask which one is meant
+            confident = self.coverage(q, ranked[1][0])[0] < cover - TIE_COVERAGE
         return MatchResult(query, intents.PROCEDURE, confident, hits, cover)
 
     @staticmethod

@@ -1,0 +1,136 @@
+"""The procedure guide in the conversation, driven through the real dispatcher."""
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from handlers.dispatcher import Dispatcher
+from handlers.procedure_guide import MAX_DATA_BYTES
+from knowledge import Matcher, load_knowledge_base
+from tests.chat_driver import Chat
+from tests.kb_helpers import FIXTURE_KB
+
+
+@pytest.fixture
+def guide(sqlite_engine: Engine, settings: Settings) -> Dispatcher:
+    kb = load_knowledge_base(FIXTURE_KB)
+    return Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False))
+
+
+@pytest.fixture
+def person(guide: Dispatcher) -> Chat:
+    return Chat(guide, "citizen-9", user_name="Hoa")
+
+
+@pytest.fixture
+def officer(guide: Dispatcher) -> Chat:
+    return Chat(guide, "admin", chat_id="staff", is_group=True, user_name="Cán bộ")
+
+
+def all_data(chat: Chat) -> list[str]:
+    return [b.data for m in chat.last for row in m.buttons for b in row]
+
+
+def test_confident_question_gets_a_card_with_where_whom_what_how_long_and_how_much(person):
+    person.say("dang ky khai sinh cho con o dau")
+    text = person.text
+    assert "Đăng ký khai sinh" in text
+    assert "Bộ phận Một cửa UBND phường Thử Nghiệm" in text
+    assert "Số 1 Đường Thử" in text
+    assert "Thứ Hai - Thứ Sáu, 8h00-17h00" in text
+    assert "Giấy chứng sinh" in text
+    assert "Miễn phí nếu đăng ký đúng hạn" in text
+    assert "https://dichvucong.gov.vn/khai-sinh" in text
+    assert "bưu điện" in text
+
+
+def test_uncertain_facts_are_flagged_on_the_card(person):
+    person.say("dang ky khai sinh cho con o dau")
+    assert "024 0000 0001 (cần kiểm tra lại)" in person.text
+    assert "Trong ngày (cần kiểm tra lại)" in person.text
+
+
+def test_card_offers_details_and_the_next_two_candidates(person):
+    person.say("dang ky khai sinh cho con o dau")
+    labels = person.labels()
+    assert any("Các bước" in label for label in labels)
+    assert any("Căn cứ pháp lý" in label for label in labels)
+    assert sum(1 for d in all_data(person) if d.startswith("p:o:")) == 2
+
+
+def test_steps_button_shows_steps_and_linked_procedures(person):
+    person.say("dang ky khai sinh cho con o dau")
+    person.press("Các bước")
+    assert "1. Nộp tờ khai và giấy chứng sinh" in person.text
+    person.press("Đăng ký lại khai sinh")
+    assert "Đăng ký lại khai sinh" in person.text and "5.000 đồng" in person.text
+
+
+def test_legal_basis_button_lists_the_legal_documents(person):
+    person.say("đăng ký kết hôn cần giấy tờ gì")
+    person.press("Căn cứ pháp lý")
+    assert "Luật Hộ tịch 2014" in person.text
+
+
+def test_unsure_question_asks_which_of_three_is_meant(person):
+    person.say("đăng ký")
+    assert "thủ tục nào" in person.text
+    assert sum(1 for d in all_data(person) if d.startswith("p:o:")) == 3
+    person.press("Đăng ký lại khai sinh")
+    assert "Tờ khai đăng ký lại khai sinh" in person.text
+
+
+def test_no_match_says_so_and_offers_to_ask_staff(person):
+    person.say("giá vàng hôm nay")
+    assert "chưa tìm thấy" in person.text
+    assert any("cán bộ" in label for label in person.labels())
+
+
+def test_unmatched_question_becomes_a_ticket_when_passed_to_staff(person):
+    person.start_and_consent()
+    person.say("xin giấy phép nuôi chim yến ở đâu")
+    person.press("Chuyển câu hỏi cho cán bộ")
+    assert "PA-" in person.text
+
+
+def test_staff_see_the_most_frequent_unmatched_questions(person, officer):
+    person.say("giá vàng hôm nay")
+    person.say("Giá vàng hôm nay?")
+    person.say("thời tiết ngày mai")
+    officer.say("/unmatched")
+    lines = officer.text.splitlines()
+    assert "2 × " in lines[1] and "giá vàng" in lines[1].lower()
+    assert any("1 × thời tiết ngày mai" in line for line in lines)
+
+
+def test_complaint_points_to_filing_feedback(person):
+    person.say("đèn đường ngõ 5 hỏng cả tuần nay")
+    assert "m:feedback" in all_data(person)
+
+
+def test_status_question_points_to_own_tickets(person):
+    person.say("phản ánh của tôi đã xử lý chưa")
+    assert "m:mine" in all_data(person)
+
+
+def test_stale_or_malformed_buttons_get_a_polite_answer(person):
+    for data in ("p:o:9.999999", "p:zzz", "p:s:", "p:ask", "p:l:#000000000000"):
+        person.send(callback=data)
+        assert "không còn hiệu lực" in person.text, data
+
+
+def test_button_data_fits_the_messenger_limit_even_for_long_local_ids(person):
+    person.say("photo công chứng giấy tờ")
+    data = all_data(person)
+    assert data and all(len(d.encode("utf-8")) <= MAX_DATA_BYTES for d in data)
+    person.press("Các bước")
+    assert "Xuất trình bản chính" in person.text
+
+
+def test_english_reader_gets_the_card_in_english(person):
+    person.send(callback="lang:en")
+    person.say("birth registration")
+    if "Which" in person.text:
+        person.press("Birth registration")
+    assert "Birth registration" in person.text
+    assert "Where to file" in person.text and "Monday-Friday" in person.text
