@@ -187,6 +187,8 @@ class FakeTelegram:
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
         self._webhook: _Webhook | None = None
         self._waiters: list[asyncio.Future[None]] = []
+        self._by_chat: dict[int, list[Sent]] = {}
+        self._chat_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._failures: dict[str, list[int]] = {}
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -317,7 +319,7 @@ class FakeTelegram:
                                        "message_thread_id": thread_id, "is_topic_message": True,
                                        "forum_topic_created": {"name": "topic", "icon_color": 7322096}}
         if reply_to is not None:
-            original = next((s for s in self.sent if s.chat_id == chat.id and s.message_id == reply_to),
+            original = next((s for s in self._by_chat.get(chat.id, []) if s.message_id == reply_to),
                             None)
             replied: dict[str, Any] = {"message_id": reply_to, "chat": chat.as_chat(), "date": 0}
             if original is not None:
@@ -344,11 +346,11 @@ class FakeTelegram:
         cid = chat_id if chat_id is not None else user_id
         chat = self._chat(cid)
         if message_id is None:
-            mine = [s for s in self.sent if s.chat_id == cid]
+            mine = self._by_chat.get(cid, [])
             with_data = [s for s in mine if data in s.callback_data]
             last = with_data or [s for s in mine if s.buttons] or mine
             message_id = last[-1].message_id if last else 1
-        original = next((s for s in self.sent if s.chat_id == cid and s.message_id == message_id), None)
+        original = next((s for s in self._by_chat.get(cid, []) if s.message_id == message_id), None)
         message: dict[str, Any] = {"message_id": message_id, "from": self._bot_user(),
                                    "chat": chat.as_chat(), "date": int(time.time()),
                                    "text": (original.text if original and original.text else "…")}
@@ -401,12 +403,28 @@ class FakeTelegram:
 
     def sent_to(self, chat_id: int, thread_id: Any = ANY) -> list[Sent]:
         """Messages the bot sent to a chat (optionally to one forum topic; None = outside topics)."""
-        return [s for s in self.sent if s.chat_id == int(chat_id)
-                and (thread_id is ANY or s.thread_id == thread_id)]
+        return [s for s in self._by_chat.get(int(chat_id), [])
+                if thread_id is ANY or s.thread_id == thread_id]
+
+    def sent_count(self, chat_id: int) -> int:
+        """How many messages the bot sent to a chat (cheap)."""
+        return len(self._by_chat.get(int(chat_id), ()))
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 10.0,
                         thread_id: Any = ANY) -> list[Sent]:
         """Wait until at least `count` messages were sent to the chat (or topic); return them all."""
+        if thread_id is ANY:
+            deadline = time.monotonic() + timeout
+            while self.sent_count(chat_id) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._chat_waiters.setdefault(int(chat_id), []).append(fut)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(fut, left)
+            if self.sent_count(chat_id) >= count:
+                return self.sent_to(chat_id)
         return await self.wait_for(lambda: len(self.sent_to(chat_id, thread_id)) >= count,
                                    timeout, lambda: self.sent_to(chat_id, thread_id),
                                    f"{count} messages to {chat_id}/{thread_id}")
@@ -617,7 +635,12 @@ class FakeTelegram:
     def _record(self, chat: Chat, method: str, p: dict[str, Any], text: str | None,
                 thread: int | None, **extra: Any) -> dict[str, Any]:
         mid = self._next_message_id(chat.id)
-        self.sent.append(Sent(chat.id, mid, method, text, p, thread))
+        sent = Sent(chat.id, mid, method, text, p, thread)
+        self.sent.append(sent)
+        self._by_chat.setdefault(chat.id, []).append(sent)
+        for fut in self._chat_waiters.pop(chat.id, []):
+            if not fut.done():
+                fut.set_result(None)
         msg: dict[str, Any] = {"message_id": mid, "from": self._bot_user(), "chat": chat.as_chat(),
                                "date": int(time.time())}
         if thread is not None:
