@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     telegram_staff_chat_id: str | None = None
     telegram_admin_ids: IdList = Field(default_factory=list)
 
+    zalo_access_token: str | None = None
+    zalo_app_id: str | None = None
+    zalo_app_secret: str | None = None
+    zalo_refresh_token: str | None = None
+    zalo_oa_secret_key: str | None = None
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_webhook_host: str = "0.0.0.0"
+    zalo_webhook_port: int = 8081
+    zalo_webhook_path: str = "/zalo/webhook"
+
     @field_validator("admin_ids", "telegram_admin_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: object) -> list[str]:

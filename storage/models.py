@@ -179,6 +179,14 @@ class UnmatchedQuestion(SQLModel, table=True):
     last_at: datetime = Field(default_factory=utcnow)
 
 
+class Credential(SQLModel, table=True):
+    """A secret the bot must keep across restarts (e.g. Zalo's rotating refresh token)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class SecurityEvent(SQLModel, table=True):
     """A refused attempt (a staff command from a non-staff user, a banned user writing)."""
 

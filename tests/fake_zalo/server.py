@@ -1,0 +1,123 @@
+"""A fake Zalo OA API server (aiohttp) that checks requests like Zalo does and records what the bot sent."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.zalo.signature import signature
+
+MAX_TEXT = 2000
+MAX_BUTTONS = 5
+
+
+@dataclass
+class Sent:
+    """One message the bot posted."""
+
+    user_id: str
+    message: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The text, or the button template's text."""
+        if "text" in self.message:
+            return self.message["text"]
+        return self.message.get("attachment", {}).get("payload", {}).get("text", "")
+
+    @property
+    def buttons(self) -> list[str]:
+        """The payloads of the buttons."""
+        payload = self.message.get("attachment", {}).get("payload", {})
+        return [b["payload"] for b in payload.get("buttons", [])]
+
+
+@dataclass
+class FakeZalo:
+    """The OA API: `/v3.0/oa/message/cs` and `/v4/oa/access_token`."""
+
+    app_id: str = "app-1"
+    app_secret: str = "app-secret"
+    oa_secret_key: str = "oa-secret"
+    access_token: str = "token-1"
+    refresh_token: str = "refresh-1"
+    followers: set[str] = field(default_factory=set)
+    sent: list[Sent] = field(default_factory=list)
+    refreshes: int = 0
+
+    def __post_init__(self) -> None:
+        web_app = web.Application()
+        web_app.router.add_post("/v3.0/oa/message/cs", self._send)
+        web_app.router.add_post("/v4/oa/access_token", self._token)
+        self.server = TestServer(web_app)
+
+    async def __aenter__(self) -> FakeZalo:
+        await self.server.start_server()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.close()
+
+    @property
+    def base_url(self) -> str:
+        """Where the fake listens."""
+        return str(self.server.make_url("")).rstrip("/")
+
+    def expire_token(self) -> None:
+        """Invalidate the current access token, as after 25 hours."""
+        self.access_token = "expired-" + secrets.token_hex(4) + "-" + self.access_token
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if request.headers.get("access_token") != self.access_token:
+            return web.json_response({"error": -216, "message": "Access token is invalid"})
+        body = await request.json()
+        user = str(body.get("recipient", {}).get("user_id", ""))
+        message = body.get("message") or {}
+        if user not in self.followers:
+            return web.json_response({"error": -213, "message": "User has not followed OA"})
+        sent = Sent(user, message)
+        payload = message.get("attachment", {}).get("payload", {})
+        if not sent.text and payload.get("template_type") != "media":
+            return web.json_response({"error": -201, "message": "message is empty"})
+        if len(sent.text) > MAX_TEXT or len(payload.get("buttons", [])) > MAX_BUTTONS:
+            return web.json_response({"error": -201, "message": "Parameters are invalid"})
+        self.sent.append(sent)
+        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": secrets.token_hex(8)}})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if request.headers.get("secret_key") != self.app_secret or form.get("refresh_token") != self.refresh_token:
+            return web.json_response({"error": -14014, "error_name": "Invalid refresh token"})
+        self.refreshes += 1
+        self.access_token = f"token-{self.refreshes + 1}"
+        self.refresh_token = f"refresh-{self.refreshes + 1}"
+        return web.json_response({"access_token": self.access_token, "refresh_token": self.refresh_token,
+                                  "expires_in": "90000"})
+
+    def to(self, user_id: str) -> list[Sent]:
+        """What the bot sent to one user."""
+        return [s for s in self.sent if s.user_id == user_id]
+
+    def event(self, user_id: str, event_name: str, message: dict[str, Any], timestamp: str = "1700000000000") -> dict:
+        """A webhook event as Zalo sends it."""
+        if event_name == "follow":
+            return {"app_id": self.app_id, "oa_id": "oa-1", "follower": {"id": user_id}, "event_name": "follow",
+                    "timestamp": timestamp}
+        return {"app_id": self.app_id, "sender": {"id": user_id}, "recipient": {"id": "oa-1"},
+                "event_name": event_name, "message": message, "timestamp": timestamp}
+
+    async def post_event(self, webhook_url: str, event: dict, *, secret: str | None = None) -> int:
+        """POST an event to the bot's webhook, signed like Zalo (or with another secret); returns the status."""
+        raw = json.dumps(event, ensure_ascii=False)
+        mac = signature(self.app_id, raw, str(event.get("timestamp", "")), self.oa_secret_key if secret is None
+                        else secret)
+        async with aiohttp.ClientSession() as session, session.post(
+                webhook_url, data=raw.encode(), headers={"X-ZEvent-Signature": mac,
+                                                         "Content-Type": "application/json"}) as resp:
+            return resp.status
