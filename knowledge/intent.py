@@ -19,9 +19,18 @@ UNKNOWN = "unknown"
 INTENTS = (PROCEDURE, COMPLAINT, STATUS, SMALLTALK, UNKNOWN)
 
 
-def _phrases(text: str) -> tuple[str, ...]:
-    """Comma-separated cue phrases, normalized."""
-    return tuple(normalize(p) for p in text.split(",") if p.strip())
+@dataclass(frozen=True)
+class _Cues:
+    """Cue phrases as written (with marks) and folded."""
+
+    marked: tuple[str, ...]
+    folded: tuple[str, ...]
+
+
+def _phrases(text: str) -> _Cues:
+    """Comma-separated cue phrases, normalized, in both forms."""
+    marked = tuple(f" {normalize(p)} " for p in text.split(",") if p.strip())
+    return _Cues(marked, tuple(strip_diacritics(p) for p in marked))
 
 
 # Things one files or sends, and words asking how far they got.
@@ -69,7 +78,7 @@ _SMALLTALK = _phrases(
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
     "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi"
 )
-_SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK).split()) | frozenset(
+_SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).split()) | frozenset(
     ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế"]
 )
 
@@ -81,11 +90,9 @@ class _Text:
     padded: str
     marked: bool
 
-    def has(self, cues: tuple[str, ...]) -> bool:
+    def has(self, cues: _Cues) -> bool:
         """Whether any cue phrase occurs on word boundaries."""
-        if self.marked:
-            return any(f" {cue} " in self.padded for cue in cues)
-        return any(f" {strip_diacritics(cue)} " in self.padded for cue in cues)
+        return any(cue in self.padded for cue in (cues.marked if self.marked else cues.folded))
 
 
 def _text(message: str) -> _Text:

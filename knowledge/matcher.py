@@ -19,6 +19,7 @@ from knowledge.query import Query, analyze
 from knowledge.semantic import SemanticIndex
 
 CANDIDATES = 50  # candidates taken from each signal before fusion
+FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
 DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUESTION content words or fewer)
 DENSE_MAX = 0.9  # ... and for long ones (LONG_QUESTION content words or more)
 SHORT_QUESTION = 6
@@ -67,11 +68,6 @@ def _all_words(procedures: list[Procedure]) -> set[str]:
         texts += [p.name, p.name_en or "", p.domain, p.result, p.processing_time, p.fee, p.note or ""]
         texts += p.documents + p.steps + p.legal_basis + p.keywords + p.phrasings
     return {fold_word(w) for w in set(normalize(" ".join(texts)).split())}
-
-
-def _similarity(a: str, b: str) -> float:
-    """Fuzzy closeness of two folded texts, 0..100: shared words, with word order and extra words counted."""
-    return 0.5 * fuzz.token_set_ratio(a, b) + 0.5 * fuzz.token_sort_ratio(a, b)
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:
@@ -155,6 +151,21 @@ class Matcher:
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
         return terms
 
+    def _similarity(self, q: Query, docs: np.ndarray) -> np.ndarray:
+        """Fuzzy closeness (0..100) of the question to each procedure's name or keywords, at best.
+
+        Shared words count, and so do word order and extra words (so an exact name beats a longer one).
+        """
+        words = " ".join(t.folded for t in q.tokens)
+        texts: list[str] = []
+        starts: list[int] = []
+        for doc in docs.tolist():
+            starts.append(len(texts))
+            texts += self._fuzzy_texts[doc] or [""]
+        both = process.cdist([words], texts, scorer=fuzz.token_set_ratio, dtype=np.float32)[0]
+        both += process.cdist([words], texts, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
+        return np.maximum.reduceat(both / 2, np.array(starts, dtype=np.int64))
+
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
         """Share of the question's content (weighted by rarity) found in one procedure, and that weight.
 
@@ -189,17 +200,15 @@ class Matcher:
         # need the semantic signal to see what they are about
         span = min(max(len(q.tokens) - SHORT_QUESTION, 0) / (LONG_QUESTION - SHORT_QUESTION), 1.0)
         fuzzy_weight = FUZZY_WEIGHT * (1.0 - span)
-        words = " ".join(t.folded for t in q.tokens)
-        texts = self._fuzzy_texts
-        sim = np.array([max((_similarity(words, s) for s in texts[d]), default=0.0) for d in pool])
-        fused = fuzzy_weight * sim / 100
-        lex = _minmax(lexical[pool])
-        if dense is None:
-            fused += (1 - fuzzy_weight) * lex
-        else:
+        fused = _minmax(lexical[pool])
+        if dense is not None:
             weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * span
-            sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), lex)  # no vector: stay neutral
-            fused += (1 - fuzzy_weight) * ((1 - weight) * lex + weight * sem)
+            sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), fused)  # no vector: stay neutral
+            fused = (1 - weight) * fused + weight * sem
+        fused = (1 - fuzzy_weight) * fused
+        if fuzzy_weight > 0:  # fuzzy closeness re-ranks the leading candidates only
+            lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
+            fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 

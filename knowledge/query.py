@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.lexicon import ADD, ENGLISH, FILLER, FILLER_EN, FILLER_FOLDED, REPLACE
-from knowledge.normalize import normalize, strip_diacritics
+from knowledge.normalize import fold_word, normalize, strip_diacritics
 
 _MAX_PHRASE = max(len(k.split()) for k in (*REPLACE, *ADD, *ENGLISH))
 _REPLACE = {strip_diacritics(k): v for k, v in REPLACE.items()}
@@ -49,7 +49,7 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
     out: list[str] = []
     groups: list[int] = []
     i = 0
-    folded = [strip_diacritics(w) for w in words]
+    folded = [fold_word(w) for w in words]
     while i < len(words):
         for n in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             key = " ".join(folded[i : i + n])
@@ -64,7 +64,7 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
             groups.append(-1)
             i += 1
     spans: list[tuple[int, int, str]] = []
-    folded = [strip_diacritics(w) for w in out]
+    folded = [fold_word(w) for w in out]
     for i in range(len(out)):
         for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
             key = " ".join(folded[i : i + n])
@@ -107,7 +107,7 @@ def analyze(
     for i, word in enumerate(words):
         if not keep[i]:
             continue
-        folded = strip_diacritics(word)
+        folded = fold_word(word)
         fixed = correct(folded) if word.isascii() else None
         if fixed:
             word = folded = fixed
@@ -120,5 +120,5 @@ def analyze(
         added.extend(extra)
         for i in range(start, end):
             if i in index_of:
-                index_of[i].alternatives.update(strip_diacritics(w) for w in extra)
+                index_of[i].alternatives.update(fold_word(w) for w in extra)
     return Query(text, normalized, tokens, added, has_marks=strip_diacritics(normalized) != normalized)

@@ -21,7 +21,7 @@ from knowledge.models import Procedure
 
 EMBEDDINGS_FILE = "embeddings.npz"
 SHIPPED_EMBEDDINGS = Path(__file__).with_name("embeddings.npz")  # for the shipped knowledge/data/
-ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "2"))
+ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "1"))  # 2 threads: worse tail latency
 BATCH = 32
 
 _encoder: Any = None
