@@ -33,7 +33,7 @@ SHEET_COLUMNS = (
 )  # fmt: skip
 AGENCY_LIST_FIELDS = ("topics", "uncertain")
 AGENCY_COLUMNS = tuple(Agency.model_fields)
-NATIONAL_FILE = "national.json"
+PROCEDURES_FILE = "procedures.json"
 _TRUE = {"yes", "y", "true", "1", "có", "co", "x", "✓"}
 _FALSE = {"no", "n", "false", "0", "không", "khong", ""}
 
@@ -267,7 +267,7 @@ def write_directory(out: Path, procedures: list[dict[str, Any]], agencies: Itera
         if stale.suffix in (".yaml", ".yml", ".json"):
             stale.unlink()
     _write_yaml(out / AGENCY_FILES[0], "agencies", list(agencies))
-    target = out / PROCEDURE_DIR / NATIONAL_FILE
+    target = out / PROCEDURE_DIR / PROCEDURES_FILE
     target.write_text(json.dumps({"procedures": procedures}, ensure_ascii=False), encoding="utf-8")
     return target
 

@@ -70,11 +70,11 @@ class FieldIndex:
     def __init__(self, procedures: Sequence[Procedure]) -> None:
         self.size = len(procedures)
         self.pairs: set[str] = set()  # pairs (folded and marked) from names, keywords and domains
-        self.doc_terms: list[set[str]] = [set() for _ in procedures]  # folded syllables per procedure
+        self.doc_terms: list[set[str]] = [set() for _ in procedures]  # syllables per procedure, both forms
         self.fields = {name: self._build(procedures, name) for name in FIELD_WEIGHTS}
         self.vocabulary: Counter[str] = Counter()  # folded syllable -> procedures containing it
         for terms in self.doc_terms:
-            self.vocabulary.update(terms)
+            self.vocabulary.update(t for t in terms if t[0] != MARKED)
 
     def _build(self, procedures: Sequence[Procedure], field: str) -> _Field:
         rows: dict[str, int] = {}
@@ -100,7 +100,7 @@ class FieldIndex:
                     row_ids.append(row)
                     unit_ids.append(unit)
                     tfs.append(tf)
-                seen.update(t for t in counts if PAIR not in t and t[0] != MARKED)
+                seen.update(t for t in counts if PAIR not in t)
                 if field != "phrasings":
                     self.pairs.update(t for t in counts if PAIR in t)
         r = np.array(row_ids, dtype=np.int32)

@@ -30,7 +30,7 @@ FOLDED_WEIGHT = 1.0  # weight of diacritic-free terms when the question has mark
 PAIR_BOOST = 1.0
 ADDED_BOOST = 0.6  # weight of synonym and English additions
 CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
-PROCEDURE_COVERAGE = 0.4  # below this the question is not about any known procedure
+PROCEDURE_COVERAGE = 0.35  # below this the question is not about any known procedure
 CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
 CLEAR_MARGIN = 0.25  # a lead this large is clear even when the runner-up explains the question as well
 TIE_COVERAGE = 0.15  # below this lead in coverage, a close runner-up makes the answer unsure
@@ -175,7 +175,8 @@ class Matcher:
         units: dict[int, list[tuple[float, bool]]] = {}
         for position, token in enumerate(q.tokens):
             key = token.group if token.group >= 0 else -1 - position
-            found = any(alt in seen for alt in token.alternatives)
+            own = MARKED + token.text if q.has_marks else token.folded
+            found = own in seen or any(all(w in seen for w in alt) for alt in token.alternatives if alt)
             units.setdefault(key, []).append((self.index.idf(token.folded), found))
         total = covered = 0.0
         for parts in units.values():

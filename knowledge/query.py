@@ -15,11 +15,11 @@ _ADD = {strip_diacritics(k): v for k, v in {**ENGLISH, **ADD}.items()}
 
 @dataclass
 class Token:
-    """One syllable of the question: its marked form, its folded form and its alternatives."""
+    """One syllable of the question: its marked form, its folded form, and synonym phrases (folded)."""
 
     text: str
     folded: str
-    alternatives: set[str] = field(default_factory=set)
+    alternatives: set[tuple[str, ...]] = field(default_factory=set)
     group: int = -1  # tokens written out from one abbreviation share a group ("cccd" -> 4 syllables)
 
     @property
@@ -111,7 +111,7 @@ def analyze(
         fixed = correct(folded) if word.isascii() else None
         if fixed:
             word = folded = fixed
-        token = Token(word, folded, {folded}, groups[i])
+        token = Token(word, folded, set(), groups[i])
         index_of[i] = token
         tokens.append(token)
     added: list[str] = []
@@ -120,5 +120,5 @@ def analyze(
         added.extend(extra)
         for i in range(start, end):
             if i in index_of:
-                index_of[i].alternatives.update(fold_word(w) for w in extra)
+                index_of[i].alternatives.add(tuple(fold_word(w) for w in extra))
     return Query(text, normalized, tokens, added, has_marks=strip_diacritics(normalized) != normalized)
