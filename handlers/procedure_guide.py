@@ -27,6 +27,7 @@ PREFIX = "p:"
 MAX_REF_BYTES = 40
 CARD_DOCUMENTS = 8  # documents listed on the card; the rest are behind "details"
 LABEL_CHARS = 48
+QUESTION_CHARS = 160  # each question in /unmatched, so twenty of them fit one message
 QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
 
 Rows = tuple[tuple[Button, ...], ...]
@@ -226,5 +227,7 @@ def unmatched_command(ctx: Context) -> list[Outgoing]:
     if not rows:
         return [ctx.reply(ctx.t("proc.unmatched_empty"))]
     lines = [ctx.t("proc.unmatched_title")]
-    lines += [ctx.t("proc.unmatched_item", count=count, question=question) for question, count in rows]
+    lines += [
+        ctx.t("proc.unmatched_item", count=count, question=_short(question, QUESTION_CHARS)) for question, count in rows
+    ]
     return [ctx.reply("\n".join(lines))]

@@ -25,7 +25,7 @@ ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "1"))  # 2 threads: w
 BATCH = 32
 
 _encoder: Any = None
-_encoder_lock = threading.Lock()
+_encoder_lock = threading.RLock()
 
 
 def passage_text(proc: Procedure) -> str:
@@ -113,5 +113,6 @@ class SemanticIndex:
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of the question to every procedure (0 where no vector is stored)."""
-        query = self.model.query(text)
+        with _encoder_lock:  # the C engine is not documented as thread-safe; the dispatcher is threaded
+            query = self.model.query(text)
         return self.vectors @ query.astype(np.float32)

