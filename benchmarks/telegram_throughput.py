@@ -39,6 +39,7 @@ from bot.outbox_sender import SendLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram.aiogram_runtime import AiogramRuntime  # noqa: E402
 from bot.telegram.service import make_outbox_sender  # noqa: E402
+from bot.telegram.workers import WorkerPool  # noqa: E402
 from handlers.categories import categories  # noqa: E402
 from handlers.types import Outgoing  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -227,12 +228,16 @@ def settings_for(url: str) -> Settings:
                     staff_chat="console:staff", telegram_bot_token="123456:TEST-TOKEN")
 
 
-async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step]) -> Measure:
-    """The real aiogram runtime, dispatcher and database."""
-    app = build_app(settings_for(url), engine=engine, migrate=False)
+async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], workers: int = 0) -> Measure:
+    """The real aiogram runtime, dispatcher and database (in `workers` processes when > 0)."""
+    settings = settings_for(url)
+    app = build_app(settings, engine=engine, migrate=False)
     fake = FakeProcess(citizens, steps, True, 300_000)
     handling: list[float] = []
     runtime = AiogramRuntime(fake.token, fake.api_base, app.dispatcher, engine)
+    if workers:
+        runtime.workers = WorkerPool(settings, workers)
+        await runtime.workers.warm_up()
     await runtime.start()
     stop = asyncio.Event()
     polling = asyncio.create_task(runtime.run_polling(stop, timeout=1))
@@ -244,6 +249,8 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step]) -> Me
         await polling
         await runtime.stop()
         fake.close()
+        if runtime.workers is not None:
+            runtime.workers.close()
     measure.handling = handling
     return measure
 
@@ -259,10 +266,14 @@ def pg_engine(url: str) -> tuple[Any, str] | None:
     except Exception as exc:  # noqa: BLE001 - report and skip
         print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".splitlines()[0])
         return None
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=20,
-                         max_overflow=20)
+    engine = make_engine(schema_url(url, schema), pool_size=20, max_overflow=20)
     create_all(engine)
     return engine, schema
+
+
+def schema_url(url: str, schema: str) -> str:
+    """The URL with the schema as search_path (so worker processes use it too)."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 def drop_schema(url: str, schema: str) -> None:
@@ -305,6 +316,8 @@ async def main() -> None:
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-outbox", action="store_true")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also run PostgreSQL with the dispatcher in N worker processes")
     parser.add_argument("--no-question", action="store_true",
                         help="leave the procedure question out (its cost is the knowledge matcher's)")
     args = parser.parse_args()
@@ -329,9 +342,14 @@ async def main() -> None:
         if made is not None:
             engine, schema = made
             try:
-                pg = await run_bot(engine, args.pg, args.citizens, steps)
+                url = schema_url(args.pg, schema)
+                pg = await run_bot(engine, url, args.citizens, steps)
                 print(pg.line("feedback bot, PostgreSQL"))
                 print(f"  ratio to echo: {pg.rate / echo.rate:.2f} (goal: at least 0.5)")
+                if args.workers:
+                    pgw = await run_bot(engine, url, args.citizens, steps, args.workers)
+                    print(pgw.line(f"  ... {args.workers} worker processes"))
+                    print(f"  ratio to echo: {pgw.rate / echo.rate:.2f}")
             finally:
                 engine.dispose()
                 drop_schema(args.pg, schema)

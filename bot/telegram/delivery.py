@@ -79,6 +79,8 @@ class Delivery:
             if mid is not None:
                 ids.append(int(mid))
         if out.request_contact or out.request_location:
+            if len(self._reply_keyboard) > 100_000:
+                self._reply_keyboard.clear()
             self._reply_keyboard.add(chat_id)
         elif remove:
             self._reply_keyboard.discard(chat_id)
@@ -110,8 +112,14 @@ class Delivery:
         thread = await asyncio.to_thread(self._thread_of, code, chat_id)
         if thread is None:
             category = out.meta.get("category_label") or out.meta.get("category")
-            topic = await self.call(ApiCall("createForumTopic", {
-                "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
+            try:
+                topic = await self.call(ApiCall("createForumTopic", {
+                    "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
+            except Rejected as err:  # e.g. the bot may not manage topics: post into the group instead
+                log.error("cannot create a topic for %s in %s (%s); posting without one", code, chat_id, err)
+                ids = await self._plain(out, chat_id, None, direct, throttle)
+                await asyncio.to_thread(self._link_messages, code, chat_id, ids)
+                return ids
             thread = str(topic.message_thread_id)
             await asyncio.to_thread(self._link, code, chat_id, thread, None)
         ids = await self._plain(out, chat_id, thread, direct=True, throttle=throttle)

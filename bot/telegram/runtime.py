@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
 from bot.telegram.delivery import Delivery, TelegramApi
 from bot.telegram.errors import DeliveryError, Unreachable
+from bot.telegram.workers import WorkerPool
 from handlers.types import Incoming
 from storage.citizens import mark_unreachable
 
@@ -40,6 +41,7 @@ class Runtime(ABC):
         self._slots = asyncio.Semaphore(max_concurrency)
         self.on_handled: Callable[[float], None] | None = None
         self.skipped = 0
+        self.workers: WorkerPool | None = None
 
     # -------------------------------------------------------------- library-specific
 
@@ -74,20 +76,28 @@ class Runtime(ABC):
         """Answer a button press, hand the update to the neutral dispatcher, deliver the answers."""
         started = time.perf_counter()
         query = getattr(update, "callback_query", None)
-        if query is not None:
-            try:
-                await self.api.call("answerCallbackQuery", {"callback_query_id": query.id})
-            except DeliveryError as err:
-                log.info("answerCallbackQuery failed: %s", err)
+        answering = asyncio.create_task(self._answer_callback(query.id)) if query is not None else None
         incoming = to_incoming(update)
         if incoming is not None:
             await self.handle_incoming(incoming)
+        if answering is not None:
+            await answering
         if self.on_handled is not None:
             self.on_handled(time.perf_counter() - started)
 
+    async def _answer_callback(self, query_id: str) -> None:
+        """Stop the button's spinner (while the update is being handled)."""
+        try:
+            await self.api.call("answerCallbackQuery", {"callback_query_id": query_id})
+        except DeliveryError as err:
+            log.info("answerCallbackQuery failed: %s", err)
+
     async def handle_incoming(self, incoming: Incoming) -> None:
         """Dispatch in a worker thread and send what it returns."""
-        answers = await asyncio.to_thread(self.dispatcher.handle, incoming)
+        if self.workers is not None:
+            answers = await self.workers.handle(incoming)
+        else:
+            answers = await asyncio.to_thread(self.dispatcher.handle, incoming)
         for out in answers:
             if out.platform not in (None, PLATFORM):
                 log.warning("direct answer for %s dropped: not a Telegram chat", out.platform)

@@ -11,6 +11,7 @@ from bot.telegram.commands import register_commands
 from bot.telegram.convert import PLATFORM
 from bot.telegram.runtime import Runtime
 from bot.telegram.webhook import default_secret, start_webhook_server
+from bot.telegram.workers import WorkerPool
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
     runtime = runtime or make_runtime(app)
     sender = sender or make_outbox_sender(runtime)
     await runtime.start()
+    workers = getattr(s, "telegram_workers", 0)
+    if workers and runtime.workers is None:
+        runtime.workers = WorkerPool(s, workers)
+        await runtime.workers.warm_up()
     runner = None
     try:
         await register_commands(runtime.api, s.telegram_staff_chat_id)
@@ -68,3 +73,5 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
         if runner is not None:
             await runner.cleanup()
         await runtime.stop()
+        if runtime.workers is not None:
+            runtime.workers.close()
