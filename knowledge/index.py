@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -71,10 +71,35 @@ class FieldIndex:
         self.size = len(procedures)
         self.pairs: set[str] = set()  # pairs (folded and marked) from names, keywords and domains
         self.doc_terms: list[set[str]] = [set() for _ in procedures]  # syllables per procedure, both forms
-        self.fields = {name: self._build(procedures, name) for name in FIELD_WEIGHTS}
+        fields = {name: self._build(procedures, name) for name in FIELD_WEIGHTS}
         self.vocabulary: Counter[str] = Counter()  # folded syllable -> procedures containing it
         for terms in self.doc_terms:
             self.vocabulary.update(t for t in terms if t[0] != MARKED)
+        self._merge(fields)
+
+    def _merge(self, fields: dict[str, _Field]) -> None:
+        """One posting list over every field's units (weights include the field weight) for fast scoring."""
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+        starts, docs = [], []
+        offset = 0
+        for name, fld in fields.items():
+            weight = FIELD_WEIGHTS[name]
+            for term, row in fld.rows.items():
+                lo, hi = fld.indptr[row], fld.indptr[row + 1]
+                parts[term].append((fld.units[lo:hi] + offset, fld.weights[lo:hi] * weight))
+            starts.append(fld.starts + offset)
+            docs.append(fld.docs)
+            offset += fld.n_units
+        self.rows: dict[str, int] = {term: row for row, term in enumerate(parts)}
+        sizes = [sum(len(u) for u, _ in plist) for plist in parts.values()]
+        self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.indptr[1:])
+        flat = [pair for plist in parts.values() for pair in plist]
+        self.units = np.concatenate([u for u, _ in flat]).astype(np.int32) if flat else np.zeros(0, np.int32)
+        self.weights = np.concatenate([w for _, w in flat]).astype(np.float32) if flat else np.zeros(0, np.float32)
+        self.n_units = offset
+        self.starts = np.concatenate(starts).astype(np.int64)
+        self.segment_docs = np.concatenate(docs).astype(np.int64)
 
     def _build(self, procedures: Sequence[Procedure], field: str) -> _Field:
         rows: dict[str, int] = {}
@@ -135,19 +160,15 @@ class FieldIndex:
 
     def score(self, terms: Iterable[tuple[str, float]]) -> np.ndarray:
         """Weighted sum over fields of the best-valued BM25 score, for every procedure."""
-        totals = np.zeros(self.size, dtype=np.float32)
-        weighted = list(terms)
-        for name, weight in FIELD_WEIGHTS.items():
-            fld = self.fields[name]
-            idx, val = [], []
-            for term, boost in weighted:
-                row = fld.rows.get(term)
-                if row is not None:
-                    lo, hi = fld.indptr[row], fld.indptr[row + 1]
-                    idx.append(fld.units[lo:hi])
-                    val.append(fld.weights[lo:hi] * boost)
-            if not idx:
-                continue
-            per_unit = np.bincount(np.concatenate(idx), np.concatenate(val), minlength=fld.n_units)
-            totals[fld.docs] += weight * np.maximum.reduceat(per_unit, fld.starts)
-        return totals
+        idx, val = [], []
+        for term, boost in terms:
+            row = self.rows.get(term)
+            if row is not None:
+                lo, hi = self.indptr[row], self.indptr[row + 1]
+                idx.append(self.units[lo:hi])
+                val.append(self.weights[lo:hi] * boost)
+        if not idx or not self.n_units:
+            return np.zeros(self.size, dtype=np.float64)
+        per_unit = np.bincount(np.concatenate(idx), np.concatenate(val), minlength=self.n_units)
+        best = np.maximum.reduceat(per_unit, self.starts)  # best value of each field of each procedure
+        return np.bincount(self.segment_docs, best, minlength=self.size)

@@ -23,6 +23,7 @@ EMBEDDINGS_FILE = "embeddings.npz"
 SHIPPED_EMBEDDINGS = Path(__file__).with_name("embeddings.npz")  # for the shipped knowledge/data/
 ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "1"))  # 2 threads: worse tail latency
 BATCH = 32
+QUERY_WORDS = 64  # longer questions are cut before encoding (same accuracy, bounded latency)
 
 _encoder: Any = None
 _encoder_lock = threading.RLock()
@@ -113,6 +114,9 @@ class SemanticIndex:
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of the question to every procedure (0 where no vector is stored)."""
+        words = text.split()
+        if len(words) > QUERY_WORDS:  # the opening of a long story says what it is about; the tail costs time
+            text = " ".join(words[:QUERY_WORDS])
         with _encoder_lock:  # the C engine is not documented as thread-safe; the dispatcher is threaded
             query = self.model.query(text)
         return self.vectors @ query.astype(np.float32)
