@@ -216,11 +216,11 @@ class Matcher:
     def search(self, query: str, k: int = 3) -> MatchResult:
         """The k best procedures for a question, its intent and whether the best one is a sure answer."""
         cue = intents.cue_intent(query)
-        if cue in (intents.STATUS, intents.SMALLTALK):
-            return MatchResult(query, cue, False, [])
         q = self.analyze(query)
         ranked = self.rank(q, query) if q.tokens else []
         hits = [Hit(self.procedures[doc], round(score, 4)) for doc, score in ranked[:k]]
+        if cue in (intents.STATUS, intents.SMALLTALK):
+            return MatchResult(query, cue, False, hits)
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
         cover, evidence = self.coverage(q, ranked[0][0])
