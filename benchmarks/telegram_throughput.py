@@ -145,23 +145,26 @@ class _Timer(BaseMiddleware):
 
 
 class FakeProcess:
-    """The fake server and the simulated citizens in a child process, so the bot's process is its own."""
+    """The fake server (and the simulated citizens) in a child process, so the bot's process is its own.
 
-    def __init__(self, citizens: int, steps: list[Step], calibrate_answers: bool, first_id: int) -> None:
+    `mode` is "echo" or "bot" (citizens hold conversations, flood limits off) or "outbox" (Telegram's flood
+    limits on; `citizens` chats are registered and the child waits until each got its message).
+    """
+
+    def __init__(self, citizens: int, steps: list[Step], mode: str, first_id: int) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_child_main, args=(child, citizens, steps, calibrate_answers, first_id),
-                                daemon=True)
+        self.proc = ctx.Process(target=_child_main, args=(child, citizens, steps, mode, first_id), daemon=True)
         self.proc.start()
         self.api_base, self.token = self.conn.recv()
 
-    async def drive(self) -> Measure:
+    async def drive(self) -> dict[str, Any]:
         """Tell the child the bot is up; wait for its measurements."""
         self.conn.send("go")
         result = await asyncio.to_thread(self.conn.recv)
         if isinstance(result, Exception):
             raise result
-        return Measure(round_trip=result["round_trip"], updates=result["updates"], seconds=result["seconds"])
+        return result  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Stop the child."""
@@ -169,30 +172,44 @@ class FakeProcess:
         self.proc.join(10)
 
 
-def _child_main(conn: Any, citizens: int, steps: list[Step], calibrate_answers: bool, first_id: int) -> None:
+def _child_main(conn: Any, citizens: int, steps: list[Step], mode: str, first_id: int) -> None:
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(_child(conn, citizens, steps, calibrate_answers, first_id))
+    asyncio.run(_child(conn, citizens, steps, mode, first_id))
 
 
-async def _child(conn: Any, citizens: int, steps: list[Step], calibrate_answers: bool, first_id: int) -> None:
-    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+async def _child(conn: Any, citizens: int, steps: list[Step], mode: str, first_id: int) -> None:
+    limits = FloodLimits(enabled=mode == "outbox")
+    async with FakeTelegram(limits=limits) as tg:
         conn.send((tg.api_base, tg.token))
         await asyncio.to_thread(conn.recv)
         try:
-            await tg.wait_for(lambda: bool(tg.calls_of("getUpdates")), 30)
-            answers = await calibrate(tg, steps) if calibrate_answers else [1] * len(steps)
-            measure = Measure()
-            await crowd(tg, citizens, steps, answers, measure, first_id)
-            conn.send({"round_trip": measure.round_trip, "updates": measure.updates,
-                       "seconds": measure.seconds})
+            if mode == "outbox":
+                for i in range(citizens):
+                    tg.add_private_chat(first_id + i)
+                await tg.wait_for(lambda: len(tg.sent) >= citizens, citizens / 10 + 120)
+                times = [c.at for c in tg.calls_of("sendMessage") if c.status == 200]
+                conn.send({"sent": len(tg.sent), "distinct": len({s.chat_id for s in tg.sent}),
+                           "rate_limited": tg.rate_limited, "seconds": times[-1] - times[0]})
+            else:
+                await tg.wait_for(lambda: bool(tg.calls_of("getUpdates")), 30)
+                answers = await calibrate(tg, steps) if mode == "bot" else [1] * len(steps)
+                measure = Measure()
+                await crowd(tg, citizens, steps, answers, measure, first_id)
+                conn.send({"round_trip": measure.round_trip, "updates": measure.updates,
+                           "seconds": measure.seconds})
         except Exception as exc:  # noqa: BLE001 - report to the parent
             conn.send(exc)
         await asyncio.to_thread(conn.recv)
 
 
+def _measure(result: dict[str, Any], handling: list[float]) -> Measure:
+    return Measure(handling=handling, round_trip=result["round_trip"], updates=result["updates"],
+                   seconds=result["seconds"])
+
+
 async def run_echo(citizens: int, steps: list[Step]) -> Measure:
     """A bare aiogram bot (its own polling) that echoes every message and button."""
-    fake = FakeProcess(citizens, steps, False, 200_000)
+    fake = FakeProcess(citizens, steps, "echo", 200_000)
     handling: list[float] = []
     bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.api_base), limit=100))
     dp = Dispatcher()
@@ -209,14 +226,13 @@ async def run_echo(citizens: int, steps: list[Step]) -> Measure:
 
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
     try:
-        measure = await fake.drive()
+        result = await fake.drive()
     finally:
         await dp.stop_polling()
         await polling
         await bot.session.close()
         fake.close()
-    measure.handling = handling
-    return measure
+    return _measure(result, handling)
 
 
 # ------------------------------------------------------------------ the real bot
@@ -232,7 +248,7 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], worke
     """The real aiogram runtime, dispatcher and database (in `workers` processes when > 0)."""
     settings = settings_for(url)
     app = build_app(settings, engine=engine, migrate=False)
-    fake = FakeProcess(citizens, steps, True, 300_000)
+    fake = FakeProcess(citizens, steps, "bot", 300_000)
     handling: list[float] = []
     runtime = AiogramRuntime(fake.token, fake.api_base, app.dispatcher, engine)
     if workers:
@@ -243,7 +259,7 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], worke
     polling = asyncio.create_task(runtime.run_polling(stop, timeout=1))
     runtime.on_handled = handling.append
     try:
-        measure = await fake.drive()
+        result = await fake.drive()
     finally:
         stop.set()
         await polling
@@ -251,8 +267,7 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], worke
         fake.close()
         if runtime.workers is not None:
             runtime.workers.close()
-    measure.handling = handling
-    return measure
+    return _measure(result, handling)
 
 
 def pg_engine(url: str) -> tuple[Any, str] | None:
@@ -289,23 +304,26 @@ def drop_schema(url: str, schema: str) -> None:
 
 async def run_outbox(messages: int, engine: Any) -> None:
     """Queue `messages` to distinct citizens and drain them with Telegram's limits on."""
+    first = 1_000_000
     with session_scope(engine) as session:
         for i in range(messages):
-            outbox.enqueue(session, "telegram", str(1_000_000 + i), Outgoing(f"Thông báo số {i}"))
-    async with FakeTelegram() as tg:
-        for i in range(messages):
-            tg.add_private_chat(1_000_000 + i)
-        runtime = AiogramRuntime(tg.token, tg.api_base, None, engine)
-        sender = make_outbox_sender(runtime, SendLimits(), poll_interval=0.05)
-        started = time.perf_counter()
-        await sender.drain(timeout=messages / 20 + 120)
-        seconds = time.perf_counter() - started
+            outbox.enqueue(session, "telegram", str(first + i), Outgoing(f"Thông báo số {i}"))
+    fake = FakeProcess(messages, [], "outbox", first)
+    runtime = AiogramRuntime(fake.token, fake.api_base, None, engine)
+    sender = make_outbox_sender(runtime, SendLimits(), poll_interval=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    try:
+        result = await fake.drive()
+    finally:
+        stop.set()
+        await task
         await runtime.stop()
-        delivered = len({s.chat_id for s in tg.sent})
-        rate = delivered / seconds
-        print(f"outbox: {delivered}/{messages} delivered in {seconds:.1f} s = {rate:.2f} msg/s "
-              f"({rate / 30:.1%} of 30/s), 429 responses: {tg.rate_limited}, duplicates: "
-              f"{len(tg.sent) - delivered}")
+        fake.close()
+    rate = result["sent"] / result["seconds"]
+    print(f"outbox: {result['distinct']}/{messages} citizens got their message in {result['seconds']:.1f} s = "
+          f"{rate:.2f} msg/s ({rate / 30:.1%} of 30/s), 429 responses: {result['rate_limited']}, "
+          f"duplicates: {result['sent'] - result['distinct']}")
 
 
 async def main() -> None:
@@ -316,6 +334,7 @@ async def main() -> None:
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-outbox", action="store_true")
+    parser.add_argument("--only-outbox", action="store_true")
     parser.add_argument("--workers", type=int, default=0,
                         help="also run PostgreSQL with the dispatcher in N worker processes")
     parser.add_argument("--no-question", action="store_true",
@@ -323,6 +342,13 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     steps = conversation(question=not args.no_question)
+    if args.only_outbox:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{Path(tmp) / 'outbox.db'}")
+            create_all(engine)
+            await run_outbox(args.outbox_messages, engine)
+            engine.dispose()
+        return
     print(f"{args.citizens} citizens x {len(steps)} updates each, aiogram runtime, fake Bot API server")
 
     echo = await run_echo(args.citizens, steps)

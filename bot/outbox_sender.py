@@ -58,6 +58,7 @@ class RateLimiter:
     _paused_until: float = 0.0
     _next_chat: dict[str, float] = field(default_factory=dict)
     _group_sends: dict[str, deque[float]] = field(default_factory=dict)
+    _recent: deque[float] = field(default_factory=deque)
 
     def _chat_ready(self, chat_id: str, now: float) -> float:
         if not is_group_chat(chat_id):
@@ -67,7 +68,7 @@ class RateLimiter:
             window.popleft()
         if len(window) < self.limits.group_per_minute:
             return now
-        return window[-self.limits.group_per_minute] + 60.0
+        return window[-self.limits.group_per_minute] + 61.0  # a second of margin for late sends
 
     def delay_for(self, chat_id: str) -> float:
         """Seconds until a message to this chat could go out (nothing reserved)."""
@@ -95,11 +96,37 @@ class RateLimiter:
         """Seconds left of a 429 pause."""
         return max(0.0, self._paused_until - self.clock())
 
+    def _window_wait(self) -> float:
+        """Seconds until fewer than the per-second limit were actually sent within the last second."""
+        now = self.clock()
+        recent = self._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) < int(self.limits.global_per_second):
+            return 0.0
+        return recent[0] + 1.0 - now + 0.01
+
     async def wait(self, chat_id: str) -> None:
-        """Sleep until a message to `chat_id` may be sent (the slot is taken)."""
-        await asyncio.sleep(self.reserve(chat_id))
-        while (left := self.paused_for()) > 0:
-            await asyncio.sleep(left)
+        """Sleep until a message to `chat_id` may be sent, and count it as sent now.
+
+        Slots are spaced evenly; a 429 pause made while waiting means taking a new slot after it (so the
+        waiting sends do not all go at once when it ends), and late wake-ups are held back so that no
+        second ever sees more than the limit.
+        """
+        while True:
+            await asyncio.sleep(self.reserve(chat_id))
+            if self.paused_for() > 0:
+                continue
+            held = self._window_wait()
+            if held <= 0:
+                break
+            await asyncio.sleep(held)
+            if self._window_wait() <= 0 and self.paused_for() <= 0:
+                break
+        now = self.clock()
+        self._recent.append(now)
+        if not is_group_chat(chat_id):  # spacing counts from the actual send, even a late one
+            self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), now + self.limits.private_interval)
 
 
 def release(engine: Engine, item_id: int, delay_seconds: float) -> None:

@@ -23,7 +23,19 @@ def configured_services(settings: Settings) -> list[tuple[str, Service]]:
         from bot.telegram.service import run_telegram
 
         services.append(("telegram", run_telegram))
+    if zalo_configured(settings):
+        from bot.zalo.service import run_zalo
+
+        services.append(("zalo", run_zalo))
     return services
+
+
+def zalo_configured(settings: Settings) -> bool:
+    """A Zalo OA access token, or the app id, secret and refresh token to get one."""
+    s = settings
+    refreshable = bool(getattr(s, "zalo_refresh_token", None) and getattr(s, "zalo_app_id", None)
+                       and getattr(s, "zalo_app_secret", None))
+    return bool(getattr(s, "zalo_access_token", None)) or refreshable
 
 
 async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
@@ -35,7 +47,7 @@ async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     services = configured_services(app.settings)
     if not services:
-        raise SystemExit("No messenger configured (set TELEGRAM_BOT_TOKEN).")
+        raise SystemExit("No messenger configured (set TELEGRAM_BOT_TOKEN or ZALO_ACCESS_TOKEN).")
     tasks = [asyncio.create_task(run(app, stop), name=name) for name, run in services]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
