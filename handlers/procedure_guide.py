@@ -27,6 +27,7 @@ PREFIX = "p:"
 MAX_REF_BYTES = 40
 CARD_DOCUMENTS = 8  # documents listed on the card; the rest are behind "details"
 LABEL_CHARS = 48
+COMPLAINT_PROCEDURE_COVERAGE = 0.6  # a complaint that also names a procedure well gets a button to it
 QUESTION_CHARS = 160  # each question in /unmatched, so twenty of them fit one message
 QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
 
@@ -149,8 +150,12 @@ def _no_match(ctx: Context, text: str) -> list[Outgoing]:
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
     if result.intent == COMPLAINT:
-        rows = ((Button(ctx.t("proc.btn_feedback"), "m:feedback"),), menu_row(ctx.t))
-        return [ctx.reply(ctx.t("proc.complaint"), rows)]
+        rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
+        if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE:  # e.g. a formal khiếu nại
+            top = result.hits[0].procedure
+            rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, top))), f"o:{ref(top)}"),))
+        rows.append(menu_row(ctx.t))
+        return [ctx.reply(ctx.t("proc.complaint"), tuple(rows))]
     if result.intent == STATUS:
         rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
         return [ctx.reply(ctx.t("proc.status"), rows)]

@@ -134,3 +134,11 @@ def test_english_reader_gets_the_card_in_english(person):
         person.press("Birth registration")
     assert "Birth registration" in person.text
     assert "Where to file" in person.text and "Monday-Friday" in person.text
+
+
+def test_complaint_that_names_a_procedure_also_offers_that_procedure(sqlite_engine, settings):
+    kb = load_knowledge_base()
+    chat = Chat(Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False)), "citizen-10")
+    chat.say("tôi muốn tố cáo cán bộ phường nhận hối lộ")
+    assert "m:feedback" in all_data(chat)
+    assert any("tố cáo" in label.lower() for label in chat.labels())
