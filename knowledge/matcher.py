@@ -97,7 +97,6 @@ class Matcher:
         if state is None:
             state = self._build_state(self.procedures)
         self.index, self._vocab, self._known_words, self._fuzzy_texts = state
-        self._vocab_set = set(self._vocab)
         self._max_idf = self.index.idf("")
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
