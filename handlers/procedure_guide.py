@@ -27,6 +27,7 @@ PREFIX = "p:"
 MAX_REF_BYTES = 40
 CARD_DOCUMENTS = 8  # documents listed on the card; the rest are behind "details"
 LABEL_CHARS = 48
+MAX_TEXT_CHARS = 3800  # Telegram allows 4096 characters per message
 COMPLAINT_PROCEDURE_COVERAGE = 0.6  # a complaint that also names a procedure well gets a button to it
 QUESTION_CHARS = 160  # each question in /unmatched, so twenty of them fit one message
 QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
@@ -56,6 +57,11 @@ def _button(label: str, data: str) -> Button:
     if len(full.encode("utf-8")) > MAX_DATA_BYTES:
         raise ValueError(f"button data too long: {full!r}")
     return Button(label, full)
+
+
+def _fit(text: str) -> str:
+    """A message cut to fit one messenger message (long national records have very long steps)."""
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1].rstrip() + "…"
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -135,7 +141,7 @@ def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure]) -> Rows
 
 def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None) -> Outgoing:
     """The answer card of one procedure, as a message."""
-    return ctx.reply(card_text(ctx, proc), card_buttons(ctx, proc, others or []))
+    return ctx.reply(_fit(card_text(ctx, proc)), card_buttons(ctx, proc, others or []))
 
 
 # -- conversation ----------------------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:
         rows += [(_button(ctx.t("proc.btn_linked", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in linked]
     rows.append((_button(ctx.t("proc.btn_card"), f"o:{ref(proc)}"),))
     rows.append(menu_row(ctx.t))
-    return ctx.reply("\n".join(lines), tuple(rows))
+    return ctx.reply(_fit("\n".join(lines)), tuple(rows))
 
 
 def _stale(ctx: Context) -> list[Outgoing]:

@@ -142,3 +142,15 @@ def test_complaint_that_names_a_procedure_also_offers_that_procedure(sqlite_engi
     chat.say("tôi muốn tố cáo cán bộ phường nhận hối lộ")
     assert "m:feedback" in all_data(chat)
     assert any("tố cáo" in label.lower() for label in chat.labels())
+
+
+def test_very_long_details_are_cut_to_fit_one_message(sqlite_engine, settings, tmp_path):
+    from tests.kb_helpers import fixture_procedures, write_kb
+
+    procs = fixture_procedures()
+    procs[0]["steps"] = [f"Bước {i}: " + "rất dài " * 60 for i in range(40)]
+    kb = load_knowledge_base(write_kb(tmp_path, procs))
+    chat = Chat(Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False)), "citizen-11")
+    chat.say("dang ky khai sinh cho con o dau")
+    chat.press("Các bước")
+    assert 3000 < len(chat.text) <= 4096 and chat.text.endswith("…")
