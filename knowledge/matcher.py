@@ -21,7 +21,8 @@ from knowledge.semantic import SemanticIndex
 CANDIDATES = 50  # candidates taken from each signal before fusion
 FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
 DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUESTION content words or fewer)
-DENSE_MAX = 0.9  # ... and for long ones (LONG_QUESTION content words or more)
+DENSE_MAX = 0.85  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
+CONTAIN_MAX = 0.15  # share of name containment in the same cases
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
@@ -98,6 +99,9 @@ class Matcher:
             state = self._build_state(self.procedures)
         self.index, self._vocab, self._known_words, self._fuzzy_texts = state
         self._max_idf = self.index.idf("")
+        self._name_terms = [self._weighted_name_terms(p) for p in self.procedures]
+        # without curated phrasings, exact words say little about how citizens ask: lean on meaning
+        self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -149,6 +153,26 @@ class Matcher:
         terms += [(w, ADDED_BOOST) for w in added if w not in words]
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
         return terms
+
+    def _weighted_name_terms(self, proc: Procedure) -> dict[str, float]:
+        """Content syllables and pairs of a procedure's name, folded, weighted by rarity."""
+        words = [w for w in (fold_word(w) for w in normalize(proc.name).split()) if w not in FILLER_FOLDED]
+        terms = {w: self.index.idf(w) for w in words}
+        for a, b in zip(words, words[1:], strict=False):
+            terms[a + PAIR + b] = (terms[a] + terms[b]) / 2
+        return terms
+
+    def _containment(self, q: Query, docs: np.ndarray) -> np.ndarray:
+        """How much of each procedure's name (by rarity) the question mentions, 0..1."""
+        words = [t.folded for t in q.tokens]
+        said = set(words) | {a + PAIR + b for a, b in zip(words, words[1:], strict=False)}
+        out = np.zeros(len(docs))
+        for i, doc in enumerate(docs.tolist()):
+            terms = self._name_terms[doc]
+            total = sum(terms.values())
+            if total:
+                out[i] = sum(w for t, w in terms.items() if t in said) / total
+        return out
 
     def _similarity(self, q: Query, docs: np.ndarray) -> np.ndarray:
         """Fuzzy closeness (0..100) of the question to each procedure's name or keywords, at best.
@@ -202,9 +226,11 @@ class Matcher:
         fuzzy_weight = FUZZY_WEIGHT * (1.0 - span)
         fused = _minmax(lexical[pool])
         if dense is not None:
-            weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * span
+            lean = max(span, self._uncurated)  # how much to trust meaning over exact words
+            weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * lean
+            contain = CONTAIN_MAX * lean  # does the question mention the procedure's name?
             sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), fused)  # no vector: stay neutral
-            fused = (1 - weight) * fused + weight * sem
+            fused = (1 - weight - contain) * fused + weight * sem + contain * _minmax(self._containment(q, pool))
         fused = (1 - fuzzy_weight) * fused
         if fuzzy_weight > 0:  # fuzzy closeness re-ranks the leading candidates only
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
