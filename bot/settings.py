@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     telegram_webhook_path: str = "/telegram/webhook"
     telegram_staff_chat_id: str | None = None
     telegram_admin_ids: IdList = Field(default_factory=list)
+    telegram_workers: int = 0
 
     zalo_access_token: str | None = None
     zalo_app_id: str | None = None

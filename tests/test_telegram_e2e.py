@@ -12,6 +12,7 @@ from storage.db import session_scope
 from storage.tickets import get_ticket
 from tests.fake_telegram.harness import BotHarness, database_url, sqlite_app, telegram_settings
 from tests.fake_telegram.limits import FloodLimits
+from tests.conftest import CORE_KB
 from tests.fake_telegram.server import FakeTelegram
 
 CITIZEN = 1001
@@ -197,3 +198,17 @@ async def test_commands_registered_in_both_languages_and_staff_scope(
         assert "feedback" in tg.commands_for() and "feedback" in tg.commands_for(language_code="en")
         staff_scope = {"type": "chat", "chat_id": STAFF_CHAT}
         assert "reply" in tg.commands_for(staff_scope) and "close" in tg.commands_for(staff_scope, "en")
+
+
+async def test_worker_processes_handle_updates_in_order_per_chat(tmp_path: Any, core_kb: Any) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        settings = telegram_settings(tg, database_url(tmp_path), staff_chat_id=None, telegram_workers=2,
+                                     knowledge_dir=str(CORE_KB))
+        app = sqlite_app(settings, core_kb)
+        async with BotHarness(tg, app) as bot:
+            assert bot.runtime is not None and bot.runtime.workers is not None
+            citizens = [Citizen(tg, 1001 + i) for i in range(4)]
+            greetings = await asyncio.gather(*(c.say("/start", 2) for c in citizens))
+            assert all("consent:yes:menu" in g[-1].callback_data for g in greetings)
+            menus = await asyncio.gather(*(c.press("consent:yes:menu", 2) for c in citizens))
+            assert all("m:feedback" in m[-1].callback_data for m in menus)

@@ -20,6 +20,7 @@ from aiogram.methods.base import TelegramMethod
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.engine import Engine
 
+from bot.telegram.convert import ALLOWED_UPDATES
 from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.runtime import Runtime
 
@@ -100,8 +101,6 @@ class AiogramRuntime(Runtime):
 
     async def fetch_raw_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
         """getUpdates for the kinds the bot handles, as raw dicts."""
-        from bot.telegram.convert import ALLOWED_UPDATES
-
         params = {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
         return await self._api.call("getUpdates", params, timeout=timeout + 10)  # type: ignore[no-any-return]
 

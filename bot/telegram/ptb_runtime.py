@@ -20,6 +20,7 @@ from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
+from bot.telegram.convert import ALLOWED_UPDATES
 from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.runtime import Runtime
 
@@ -107,8 +108,6 @@ class PtbRuntime(Runtime):
 
     async def fetch_raw_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
         """getUpdates for the kinds the bot handles, as raw dicts."""
-        from bot.telegram.convert import ALLOWED_UPDATES
-
         params = {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
         return await self._api.call("getUpdates", params, timeout=timeout + 10)  # type: ignore[no-any-return]
 

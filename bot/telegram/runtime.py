@@ -174,8 +174,3 @@ class Runtime(ABC):
         """Register the webhook with the secret token and the update kinds the bot handles."""
         await self.api.call("setWebhook", {"url": url, "secret_token": secret,
                                            "allowed_updates": ALLOWED_UPDATES})
-
-
-def allowed_updates() -> list[str]:
-    """The update kinds the bot asks Telegram for."""
-    return list(ALLOWED_UPDATES)

@@ -50,7 +50,7 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
     runtime = runtime or make_runtime(app)
     sender = sender or make_outbox_sender(runtime)
     await runtime.start()
-    workers = getattr(s, "telegram_workers", 0)
+    workers = s.telegram_workers
     if workers and runtime.workers is None:
         runtime.workers = WorkerPool(s, workers)
         await runtime.workers.warm_up()
