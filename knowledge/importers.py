@@ -317,6 +317,7 @@ def export_spreadsheet(kb: KnowledgeBase, out: Path) -> None:
     """Write a knowledge base in the spreadsheet layout (XLSX with two sheets, or CSV + agencies CSV)."""
     proc_rows = [procedure_to_row(p) for p in kb.procedures]
     agency_rows = [agency_to_row(a) for a in kb.agencies]
+    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Font
@@ -337,7 +338,6 @@ def export_spreadsheet(kb: KnowledgeBase, out: Path) -> None:
             sheet.freeze_panes = "C2"
         workbook.save(out)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
     for target, columns, rows in (
         (out, SHEET_COLUMNS, proc_rows),
         (out.with_name(f"{out.stem}.agencies.csv"), AGENCY_COLUMNS, agency_rows),
