@@ -18,7 +18,9 @@ from handlers.context import Context
 from handlers.keyboards import main_menu, menu_row
 from handlers.types import Button, Outgoing
 from knowledge import MatchResult, Procedure
-from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS
+from knowledge.agencies import rank_agencies
+from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where
+from knowledge.models import Agency
 from knowledge.normalize import normalize
 from storage.unmatched import record_unmatched, top_unmatched
 
@@ -81,6 +83,22 @@ def _value(ctx: Context, value: str | None, uncertain: bool) -> str:
     return text + (ctx.t("proc.uncertain_mark") if uncertain else "")
 
 
+def agency_lines(ctx: Context, agency: Agency) -> list[str]:
+    """Name, address, phone, e-mail and opening hours of an agency, uncertain facts flagged."""
+    name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
+    hours = (agency.hours_en or agency.hours) if ctx.lang == "en" else agency.hours
+    lines = [
+        ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name"))),
+        ctx.t("proc.card_address", address=_value(ctx, agency.address, agency.is_uncertain("address"))),
+        ctx.t("proc.card_phone", phone=_value(ctx, agency.phone, agency.is_uncertain("phone"))),
+    ]
+    if agency.email:
+        lines.append(ctx.t("proc.card_email", email=_value(ctx, agency.email, agency.is_uncertain("email"))))
+    hours_uncertain = agency.is_uncertain("hours") or agency.is_uncertain("hours_en")
+    lines.append(ctx.t("proc.card_hours", hours=_value(ctx, hours, hours_uncertain)))
+    return lines
+
+
 def card_text(ctx: Context, proc: Procedure) -> str:
     """The answer card: where to go, whom to call, what to bring, how long, how much, how to file."""
     lines = [ctx.t("proc.card_title", name=_name(ctx, proc))]
@@ -88,15 +106,7 @@ def card_text(ctx: Context, proc: Procedure) -> str:
         lines.append(ctx.t("proc.card_code", code=proc.national_code))
     agency = ctx.kb.agency(proc.agency)
     if agency is not None:
-        name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
-        hours = (agency.hours_en or agency.hours) if ctx.lang == "en" else agency.hours
-        lines.append(ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name"))))
-        lines.append(ctx.t("proc.card_address", address=_value(ctx, agency.address, agency.is_uncertain("address"))))
-        lines.append(ctx.t("proc.card_phone", phone=_value(ctx, agency.phone, agency.is_uncertain("phone"))))
-        if agency.email:
-            lines.append(ctx.t("proc.card_email", email=_value(ctx, agency.email, agency.is_uncertain("email"))))
-        hours_uncertain = agency.is_uncertain("hours") or agency.is_uncertain("hours_en")
-        lines.append(ctx.t("proc.card_hours", hours=_value(ctx, hours, hours_uncertain)))
+        lines += agency_lines(ctx, agency)
     elif proc.agency:
         lines.append(ctx.t("proc.card_agency", agency=proc.agency))
     if proc.documents:
@@ -153,8 +163,21 @@ def _no_match(ctx: Context, text: str) -> list[Outgoing]:
     return [ctx.reply(ctx.t("proc.no_match"), buttons)]
 
 
+def _contact(ctx: Context, agencies: list[Agency]) -> list[Outgoing]:
+    """How to reach the agencies a question names, and a button to the whole directory."""
+    parts = [ctx.t("proc.contact_title")]
+    parts += ["\n".join(agency_lines(ctx, agency)) for agency in agencies]
+    rows = ((Button(ctx.t("proc.btn_directory"), "m:contact"),), menu_row(ctx.t))
+    return [ctx.reply("\n\n".join(parts), rows)]
+
+
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
+    if not result.confident and result.intent in (PROCEDURE, UNKNOWN):
+        wants_contact = asks_contact(text) or (asks_where(text) and result.intent == UNKNOWN)
+        agencies = rank_agencies(ctx.kb, text) if wants_contact else []
+        if agencies:
+            return _contact(ctx, agencies)
     if result.intent == COMPLAINT:
         rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
         if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE:  # e.g. a formal khiếu nại

@@ -71,6 +71,12 @@ _HOW_WORDS = _phrases(
     "ở đâu, nộp ở, mẫu đơn, bao lâu, lệ phí, mất phí, mất bao nhiêu, cách làm, cách nộp, hướng dẫn, quy trình,"
     "how to, how do, how can, procedure, where do, where can, documents, which office"
 )
+# Questions about how to reach an office rather than about a procedure.
+_CONTACT = _phrases(
+    "địa chỉ, số điện thoại, điện thoại, sđt, sdt, hotline, đường dây nóng, giờ làm việc, mấy giờ, làm việc thứ,"
+    "mở cửa, nghỉ trưa, email, liên hệ, ở đâu vậy, nằm ở đâu, trụ sở, where is, address, phone number, phone,"
+    "opening hours, office hours, open on, contact"
+)
 _SMALLTALK = _phrases(
     "xin chào, chào, chào bạn, chào em, chào bot, chào buổi sáng, chào buổi chiều, chào buổi tối, hello, hi, hey,"
     "alo, a lô, cảm ơn, cám ơn, cảm ơn bạn, cảm ơn nhiều, thanks, thank you, tạm biệt, bye, goodbye, bạn là ai,"
@@ -122,6 +128,19 @@ def cue_intent(message: str) -> str | None:
     if text.has(_REPORT_WORDS) and not text.has(_HOW_WORDS):
         return COMPLAINT
     return None
+
+
+_WHERE = _phrases("ở đâu, chỗ nào, where")
+
+
+def asks_contact(message: str) -> bool:
+    """Whether the message asks for an office's address, phone, e-mail or opening hours."""
+    return _text(message).has(_CONTACT)
+
+
+def asks_where(message: str) -> bool:
+    """Whether the message asks where something is."""
+    return _text(message).has(_WHERE)
 
 
 def describes_problem(message: str) -> bool:

@@ -154,3 +154,9 @@ def test_very_long_details_are_cut_to_fit_one_message(sqlite_engine, settings, t
     chat.say("dang ky khai sinh cho con o dau")
     chat.press("Các bước")
     assert 3000 < len(chat.text) <= 4096 and chat.text.endswith("…")
+
+
+def test_question_for_an_office_phone_gets_that_office_contact(person):
+    person.say("số điện thoại công an phường")
+    assert "Công an phường Thử Nghiệm" in person.text and "Số 2 Đường Thử" in person.text
+    assert "m:contact" in all_data(person)
