@@ -37,6 +37,8 @@ PROCEDURES_FILE = "procedures.json"
 _TRUE = {"yes", "y", "true", "1", "có", "co", "x", "✓"}
 _FALSE = {"no", "n", "false", "0", "không", "khong", ""}
 
+SHOWN_CHARS = 3500  # a message shows about this much; longer national texts are cut at import
+ITEM_CHARS = 600
 Progress = Callable[[int], None]
 
 
@@ -199,6 +201,18 @@ def _result(text: str) -> str:
     return _clean(text).split("Mã: ")[0].split("Từ khóa")[0].strip()
 
 
+def _cap(items: list[str], total: int = SHOWN_CHARS, each: int = ITEM_CHARS) -> list[str]:
+    """Items cut to what one message can show (the portal's texts can run to many pages)."""
+    out, used = [], 0
+    for item in items:
+        item = item if len(item) <= each else item[: each - 1].rstrip() + "…"
+        if used + len(item) > total:
+            break
+        out.append(item)
+        used += len(item)
+    return out
+
+
 def national_record(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A national-database record as (procedure mapping, agency mapping)."""
     code = str(record["ma_thu_tuc"]).strip()
@@ -228,12 +242,12 @@ def national_record(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
         },
         "online_url": record.get("detail_url") or None,
         "postal_return": "bưu chính" in ways,
-        "documents": _documents(record.get("thanh_phan_ho_so") or ""),
-        "steps": steps[:30],
+        "documents": _cap(_documents(record.get("thanh_phan_ho_so") or "")),
+        "steps": _cap(steps),
         "processing_time": time.group(1) if time else "",
         "fee": fee.group(1).strip() if fee else "",
         "result": _result(record.get("ket_qua_xu_ly") or ""),
-        "legal_basis": _legal_basis(record.get("can_cu_phap_ly") or ""),
+        "legal_basis": _cap(_legal_basis(record.get("can_cu_phap_ly") or "")),
         "keywords": [k for k in [_clean(record.get("doi_tuong_thuc_hien"))] if k],
         "uncertain": ["processing_time", "fee", "documents"],
     }
