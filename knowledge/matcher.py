@@ -33,7 +33,7 @@ ADDED_BOOST = 0.6  # weight of synonym and English additions
 CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
 PROCEDURE_COVERAGE = 0.35  # below this the question is not about any known procedure
 CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
-CLEAR_MARGIN = 0.25  # a lead this large is clear even when the runner-up explains the question as well
+CLEAR_MARGIN = 0.15  # a lead this large is clear even when the runner-up explains the question as well
 TIE_COVERAGE = 0.15  # below this lead in coverage, a close runner-up makes the answer unsure
 MIN_EVIDENCE = 0.5  # matched rarity needed, as a share of the rarest possible syllable's
 
