@@ -35,6 +35,7 @@ PROCEDURE_COVERAGE = 0.35  # below this the question is not about any known proc
 CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
 CLEAR_MARGIN = 0.15  # a lead this large is clear even when the runner-up explains the question as well
 TIE_COVERAGE = 0.15  # below this lead in coverage, a close runner-up makes the answer unsure
+TIE_CANDIDATES = 4  # the best and the next three are compared
 MIN_EVIDENCE = 0.5  # matched rarity needed, as a share of the rarest possible syllable's
 
 
@@ -256,9 +257,11 @@ class Matcher:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (ranked[0][1] - second) / ranked[0][1] if ranked[0][1] > 0 else 0.0
         confident = cover >= CONFIDENT_COVERAGE and margin >= CONFIDENT_MARGIN
-        if confident and len(ranked) > 1 and margin < CLEAR_MARGIN:
-            # a close runner-up that explains the question just as well: ask which one is meant
-            confident = self.coverage(q, ranked[1][0])[0] < cover - TIE_COVERAGE
+        if confident:
+            # others that explain the question just as well: one needs a clear lead, several mean the
+            # question is too general ("bảo hiểm") and we ask which one is meant
+            ties = sum(self.coverage(q, doc)[0] >= cover - TIE_COVERAGE for doc, _ in ranked[1:TIE_CANDIDATES])
+            confident = ties == 0 or (ties == 1 and margin >= CLEAR_MARGIN)
         return MatchResult(query, intents.PROCEDURE, confident, hits, cover)
 
     @staticmethod

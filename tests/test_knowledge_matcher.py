@@ -96,3 +96,9 @@ def test_semantic_signal_is_used_when_embeddings_are_stored():
     matcher = Matcher(load_knowledge_base())
     assert matcher.semantic is not None
     assert matcher.semantic.present.any()
+
+
+def test_too_general_question_is_not_answered_confidently():
+    shipped = Matcher(load_knowledge_base(), semantic=False)
+    for query in ("bảo hiểm", "đất đai", "đăng ký"):
+        assert not shipped.search(query).confident, query
