@@ -1,6 +1,6 @@
 """The durable-outbox sender: delivers queued messages within Telegram's limits, and never loses one.
 
-Limits (defaults): 29 messages a second in total (just under Telegram's 30), one a second per private
+Limits (defaults): 28.5 messages a second in total (a margin under Telegram's 30), one a second per private
 chat, 20 a minute per group. A 429 pauses every send for `retry_after`; 5xx and network errors are retried
 with backoff; a 403 is recorded on the citizen and the message is given up; each message is marked sent
 right after Telegram accepted it, so a restarted worker does not send it again.
@@ -38,7 +38,7 @@ Deliver = Callable[[outbox.OutboxItem, Throttle], Awaitable[None]]
 class SendLimits:
     """How fast the sender may go."""
 
-    global_per_second: float = 29.0
+    global_per_second: float = 28.5
     private_interval: float = 1.0
     group_per_minute: int = 20
 

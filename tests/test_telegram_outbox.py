@@ -55,11 +55,11 @@ def statuses(engine: Any) -> Counter[str]:
 async def test_outbox_drains_at_telegram_pace_without_a_single_429(tmp_path: Path, framework: str) -> None:
     engine = make_engine_for(tmp_path)
     async with FakeTelegram(limits=FloodLimits(private_burst=1)) as tg:
-        chats = list(range(2001, 2046))
+        chats = list(range(2001, 2031))
         for chat in [*chats, 3001]:
             tg.add_private_chat(chat)
         enqueue(engine, chats)
-        enqueue(engine, [3001, 3001, 3001], "Tin {chat}")  # three to one citizen: a second apart
+        enqueue(engine, [3001, 3001], "Tin {chat}")  # two to one citizen: a second apart
         runtime, sender = await new_sender(tg, engine, framework)
         started = time.monotonic()
         await sender.drain(timeout=30)
@@ -68,9 +68,9 @@ async def test_outbox_drains_at_telegram_pace_without_a_single_429(tmp_path: Pat
         assert tg.rate_limited == 0
         assert sorted(s.chat_id for s in tg.sent if s.chat_id != 3001) == chats
         same_chat = [c.at for c in tg.calls_of("sendMessage") if c.params["chat_id"] == 3001]
-        assert len(same_chat) == 3 and all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))
-        assert elapsed >= 45 / 30  # never faster than Telegram allows
-        assert statuses(engine) == {"sent": 48}
+        assert len(same_chat) == 2 and same_chat[1] - same_chat[0] >= 0.95
+        assert elapsed >= 30 / 30  # never faster than Telegram allows
+        assert statuses(engine) == {"sent": 32}
 
 
 async def test_429_retry_after_pauses_every_send_and_nothing_is_lost(tmp_path: Path) -> None:

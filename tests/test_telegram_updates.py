@@ -33,10 +33,14 @@ def load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+AIOGRAM_BOT = Bot("1:A")
+PTB_BOT = PtbBot("1:A")
+
+
 def parse_both(raw: dict[str, Any]) -> tuple[Any, Any]:
     """The update as aiogram and as python-telegram-bot parse it."""
-    a = AiogramUpdate.model_validate(raw, context={"bot": Bot("1:A")})
-    p = PtbUpdate.de_json(raw, PtbBot("1:A"))
+    a = AiogramUpdate.model_validate(raw, context={"bot": AIOGRAM_BOT})
+    p = PtbUpdate.de_json(raw, PTB_BOT)
     return a, p
 
 
