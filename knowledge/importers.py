@@ -33,7 +33,7 @@ SHEET_COLUMNS = (
 )  # fmt: skip
 AGENCY_LIST_FIELDS = ("topics", "uncertain")
 AGENCY_COLUMNS = tuple(Agency.model_fields)
-PROCEDURES_FILE = "procedures.json"
+PROCEDURES_FILE = "procedures.jsonl"
 _TRUE = {"yes", "y", "true", "1", "có", "co", "x", "✓"}
 _FALSE = {"no", "n", "false", "0", "không", "khong", ""}
 
@@ -274,15 +274,16 @@ def _write_yaml(path: Path, key: str, entries: list[dict[str, Any]]) -> None:
 
 
 def write_directory(out: Path, procedures: list[dict[str, Any]], agencies: Iterable[dict[str, Any]]) -> Path:
-    """Write agencies.yaml and procedures/ into `out` (procedures as one JSON file, fast to load)."""
+    """Write agencies.yaml and procedures/ into `out` (procedures as JSON lines, fast to load)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / PROCEDURE_DIR).mkdir(exist_ok=True)
     for stale in (out / PROCEDURE_DIR).iterdir():
-        if stale.suffix in (".yaml", ".yml", ".json"):
+        if stale.suffix in (".yaml", ".yml", ".json", ".jsonl"):
             stale.unlink()
     _write_yaml(out / AGENCY_FILES[0], "agencies", list(agencies))
     target = out / PROCEDURE_DIR / PROCEDURES_FILE
-    target.write_text(json.dumps({"procedures": procedures}, ensure_ascii=False), encoding="utf-8")
+    with target.open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in procedures)
     return target
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,8 @@ except AttributeError:  # pragma: no cover
 DATA_DIR = Path(__file__).with_name("data")
 AGENCY_FILES = ("agencies.yaml", "agencies.yml", "agencies.json")
 PROCEDURE_DIR = "procedures"
-DATA_SUFFIXES = (".yaml", ".yml", ".json")
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")  # .jsonl: one procedure per line
+CHUNK = 256  # JSON-lines records validated at a time (keeps the memory peak of big imports low)
 
 
 class KnowledgeBaseError(ValueError):
@@ -100,14 +102,14 @@ def _list_adapter(model: type[Any]) -> TypeAdapter[Any]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-def _parse(path: Path, entries: list[Any], model: type[Any]) -> list[Any]:
-    """Validate entries against a model, turning the first error into a KnowledgeBaseError."""
+def _parse(path: Path, entries: list[Any], model: type[Any], start: int = 0) -> list[Any]:
+    """Validate entries (the first being entry `start` of the file), naming the first bad one."""
     try:
         return list(_list_adapter(model).validate_python(entries))
     except ValidationError:
         pass  # find and name the first bad entry below
     records = []
-    for index, raw in enumerate(entries):
+    for index, raw in enumerate(entries, start):
         name = _entry_name(raw, index)
         if not isinstance(raw, dict):
             raise KnowledgeBaseError(path, name, None, "expected a mapping of fields")
@@ -141,6 +143,29 @@ def _check_links(kb: KnowledgeBase, origin: dict[str, tuple[Path, str]]) -> None
                 raise KnowledgeBaseError(file, entry, "uncertain", f"no field '{name}'")
 
 
+def _procedure_chunks(file: Path) -> Iterator[tuple[int, list[Any]]]:
+    """(index of the first entry, entries) of a procedure file; JSON lines come a chunk at a time."""
+    if file.suffix != ".jsonl":
+        yield 0, _entries(file, read_data_file(file), "procedures")
+        return
+    chunk: list[Any] = []
+    start = 0
+    with file.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                chunk.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise KnowledgeBaseError(file, f"line {number}", None, f"not JSON ({exc.msg})") from None
+            if len(chunk) == CHUNK:
+                yield start, chunk
+                start += len(chunk)
+                chunk = []
+    if chunk:
+        yield start, chunk
+
+
 def procedure_files(path: Path) -> list[Path]:
     """Data files holding procedures in a knowledge-base directory, in a stable order."""
     folder = path / PROCEDURE_DIR
@@ -167,14 +192,14 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     procedures: list[Procedure] = []
     origin: dict[str, tuple[Path, str]] = {}
     for file in procedure_files(path):
-        entries = _entries(file, read_data_file(file), "procedures")
-        for index, proc in enumerate(_parse(file, entries, Procedure)):
-            entry = _entry_name(entries[index], index)
-            if proc.id in origin:
-                first = origin[proc.id][0].name
-                raise KnowledgeBaseError(file, entry, "id", f"duplicate procedure id (also in {first})")
-            origin[proc.id] = (file, entry)
-            procedures.append(proc)
+        for start, entries in _procedure_chunks(file):
+            for offset, proc in enumerate(_parse(file, entries, Procedure, start)):
+                entry = _entry_name(entries[offset], start + offset)
+                if proc.id in origin:
+                    first = origin[proc.id][0].name
+                    raise KnowledgeBaseError(file, entry, "id", f"duplicate procedure id (also in {first})")
+                origin[proc.id] = (file, entry)
+                procedures.append(proc)
     if not procedures:
         raise KnowledgeBaseError(path, None, None, f"no procedures found under {PROCEDURE_DIR}/")
     kb = KnowledgeBase(agencies=agencies, procedures=procedures, path=path)

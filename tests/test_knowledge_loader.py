@@ -85,3 +85,21 @@ def test_yaml_syntax_error_names_the_file(tmp_path: Path):
     (tmp_path / "procedures" / "broken.yaml").write_text("procedures: [\n", encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="broken.yaml"):
         load_knowledge_base(tmp_path)
+
+
+def test_json_lines_procedure_file_errors_name_the_line_or_entry(tmp_path: Path):
+    import json
+
+    write_kb(tmp_path, fixture_procedures()[:1])
+    lines = [json.dumps(p, ensure_ascii=False) for p in fixture_procedures()[1:3]]
+    target = tmp_path / "procedures" / "more.jsonl"
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert len(load_knowledge_base(tmp_path).procedures) == 3
+    target.write_text(lines[0] + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"more.jsonl, entry line 2"):
+        load_knowledge_base(tmp_path)
+    bad = fixture_procedures()[2]
+    bad["fee"] = ["not", "text"]
+    target.write_text(lines[0] + "\n" + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"more.jsonl, entry 1.000894 \(#2\), field 'fee'"):
+        load_knowledge_base(tmp_path)
