@@ -61,15 +61,15 @@ class Delivery:
             return await self._new_ticket_topic(out, chat_id, direct, throttle)
         if out.ticket_code and thread_id is None and await self.is_forum(chat_id):
             thread_id = await asyncio.to_thread(self._thread_of, out.ticket_code, chat_id)
-        ids = await self._plain(out, chat_id, thread_id, direct, throttle)
-        if out.kind == "ticket_new" and out.ticket_code:
-            await asyncio.to_thread(self._link_messages, out.ticket_code, chat_id, ids)
+        link = out.ticket_code if out.kind == "ticket_new" else None
+        ids = await self._plain(out, chat_id, thread_id, direct, throttle, link=link)
         if out.kind in ("ticket_closed", "ticket_reopened") and thread_id is not None:
             await self._topic_state(chat_id, thread_id, closed=out.kind == "ticket_closed")
         return ids
 
     async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, direct: bool,
-                     throttle: Throttle | None = None) -> list[int]:
+                     throttle: Throttle | None = None, link: str | None = None) -> list[int]:
+        """Send the message's parts; with `link`, each part is linked to that ticket as soon as it is sent."""
         remove = chat_id in self._reply_keyboard and not (out.request_contact or out.request_location)
         calls = message_calls(out, chat_id, thread_id, remove_keyboard=remove)
         ids: list[int] = []
@@ -78,6 +78,8 @@ class Delivery:
             mid = getattr(result, "message_id", None)
             if mid is not None:
                 ids.append(int(mid))
+                if link:
+                    await asyncio.to_thread(self._link_messages, link, chat_id, [int(mid)])
         if out.request_contact or out.request_location:
             if len(self._reply_keyboard) > 100_000:
                 self._reply_keyboard.clear()
@@ -117,14 +119,10 @@ class Delivery:
                     "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
             except Rejected as err:  # e.g. the bot may not manage topics: post into the group instead
                 log.error("cannot create a topic for %s in %s (%s); posting without one", code, chat_id, err)
-                ids = await self._plain(out, chat_id, None, direct, throttle)
-                await asyncio.to_thread(self._link_messages, code, chat_id, ids)
-                return ids
+                return await self._plain(out, chat_id, None, direct, throttle, link=code)
             thread = str(topic.message_thread_id)
             await asyncio.to_thread(self._link, code, chat_id, thread, None)
-        ids = await self._plain(out, chat_id, thread, direct=True, throttle=throttle)
-        await asyncio.to_thread(self._link_messages, code, chat_id, ids)
-        return ids
+        return await self._plain(out, chat_id, thread, direct=True, throttle=throttle, link=code)
 
     async def _topic_state(self, chat_id: str, thread_id: str, closed: bool) -> None:
         method = "closeForumTopic" if closed else "reopenForumTopic"
