@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.loader import AGENCY_FILES, DATA_DIR, PROCEDURE_DIR, KnowledgeBase, load_knowledge_base
 from knowledge.models import Agency, Procedure
 from knowledge.normalize import fold
@@ -269,18 +267,17 @@ def read_national(path: Path, progress: Progress | None = None) -> Iterator[dict
 
 
 # -- writing a knowledge-base directory --------------------------------------------------------------
-def _write_yaml(path: Path, key: str, entries: list[dict[str, Any]]) -> None:
-    path.write_text(yaml.safe_dump({key: entries}, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
-
-
 def write_directory(out: Path, procedures: list[dict[str, Any]], agencies: Iterable[dict[str, Any]]) -> Path:
-    """Write agencies.yaml and procedures/ into `out` (procedures as JSON lines, fast to load)."""
+    """Write agencies.json and procedures/procedures.jsonl into `out` (JSON: fast to load)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / PROCEDURE_DIR).mkdir(exist_ok=True)
     for stale in (out / PROCEDURE_DIR).iterdir():
         if stale.suffix in (".yaml", ".yml", ".json", ".jsonl"):
             stale.unlink()
-    _write_yaml(out / AGENCY_FILES[0], "agencies", list(agencies))
+    for stale in AGENCY_FILES:
+        (out / stale).unlink(missing_ok=True)
+    agencies_file = out / "agencies.json"  # JSON: fast to load, and hundreds of agencies for national records
+    agencies_file.write_text(json.dumps({"agencies": list(agencies)}, ensure_ascii=False, indent=1), "utf-8")
     target = out / PROCEDURE_DIR / PROCEDURES_FILE
     with target.open("w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in procedures)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -72,6 +73,15 @@ def _all_words(procedures: list[Procedure]) -> set[str]:
     return {fold_word(w) for w in set(normalize(" ".join(texts)).split())}
 
 
+def _weighted_name_terms(index: FieldIndex, proc: Procedure) -> dict[str, float]:
+    """Content syllables and pairs of a procedure's name, folded, weighted by rarity."""
+    words = [w for w in (fold_word(w) for w in normalize(proc.name).split()) if w not in FILLER_FOLDED]
+    terms = {w: index.idf(w) for w in words}
+    for a, b in zip(words, words[1:], strict=False):
+        terms[a + PAIR + b] = (terms[a] + terms[b]) / 2
+    return terms
+
+
 def _top(values: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n largest values (unordered)."""
     n = min(n, len(values))
@@ -98,25 +108,26 @@ class Matcher:
         state = cache.load_state(kb)
         if state is None:
             state = self._build_state(self.procedures)
-        self.index, self._vocab, self._known_words, self._fuzzy_texts = state
+        self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms = state
         self._max_idf = self.index.idf("")
-        self._name_terms = [self._weighted_name_terms(p) for p in self.procedures]
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
-    def _build_state(procedures: list[Procedure]) -> tuple[FieldIndex, list[str], set[str], list[list[str]]]:
-        """The lexical index, its vocabulary, every known word and the texts compared fuzzily."""
+    def _build_state(procedures: list[Procedure]) -> tuple[Any, ...]:
+        """The lexical index, its vocabulary, every known word, the texts compared fuzzily, name terms."""
         index = FieldIndex(procedures)
         vocab = [w for w, _ in index.vocabulary.most_common() if len(w) >= 2]
         known = set(vocab) | _all_words(procedures)
         fuzzy_texts = [[fold(v) for f in ("name", "keywords") for v in field_values(p, f)] for p in procedures]
-        return index, vocab, known, fuzzy_texts
+        name_terms = [_weighted_name_terms(index, p) for p in procedures]
+        return index, vocab, known, fuzzy_texts, name_terms
 
     def save_cache(self) -> None:
         """Store the lexical index beside an imported knowledge base for a fast start-up."""
-        cache.save_state(self.kb, (self.index, self._vocab, self._known_words, self._fuzzy_texts))
+        state = (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms)
+        cache.save_state(self.kb, state)
 
     # -- query reading ---------------------------------------------------------------------------
     def _known_pair(self, a: str, b: str) -> bool:
@@ -153,14 +164,6 @@ class Matcher:
         added = [fold(w) for w in q.added]
         terms += [(w, ADDED_BOOST) for w in added if w not in words]
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
-        return terms
-
-    def _weighted_name_terms(self, proc: Procedure) -> dict[str, float]:
-        """Content syllables and pairs of a procedure's name, folded, weighted by rarity."""
-        words = [w for w in (fold_word(w) for w in normalize(proc.name).split()) if w not in FILLER_FOLDED]
-        terms = {w: self.index.idf(w) for w in words}
-        for a, b in zip(words, words[1:], strict=False):
-            terms[a + PAIR + b] = (terms[a] + terms[b]) / 2
         return terms
 
     def _containment(self, q: Query, docs: np.ndarray) -> np.ndarray:
