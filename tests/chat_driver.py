@@ -66,6 +66,13 @@ class Chat:
         self.say("/start")
         self.press("đồng ý")
 
+    def begin_feedback(self, category: str = "Hạ tầng", agency: str = "Một cửa") -> list[Outgoing]:
+        """/start, consent, and the feedback flow up to the description step."""
+        self.start_and_consent()
+        self.press("Gửi phản ánh")
+        self.press(category)
+        return self.press(agency)
+
     def file_ticket(self, description: str = "Đèn đường ngõ 5 hỏng một tuần nay.", *,
                     category: str = "Hạ tầng", agency: str = "Một cửa") -> str:
         """Go through the whole feedback flow with defaults; returns the ticket code."""

@@ -31,10 +31,7 @@ def test_unsupported_media_is_answered_politely(citizen: Chat) -> None:
 
 
 def test_unsupported_media_in_the_middle_of_a_flow_keeps_the_flow(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.send(unsupported="voice")
     citizen.say("Nước thải tràn ra đường")
     assert "Bước 4/6" in citizen.text
@@ -70,10 +67,7 @@ def test_unknown_category_in_button_data_is_refused(citizen: Chat) -> None:
 
 
 def test_same_update_delivered_twice_is_handled_once(citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("Mô tả", update_id="dup-1")
     assert citizen.say("Mô tả", update_id="dup-1") == []
 
@@ -85,10 +79,7 @@ def test_database_down_answers_busy_and_the_bot_keeps_running(settings: Settings
 
 
 def test_database_failure_midway_writes_nothing(citizen: Chat, sqlite_engine, monkeypatch) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("Mô tả sự việc")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")

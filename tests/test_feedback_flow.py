@@ -40,10 +40,7 @@ def test_consenting_from_the_feedback_prompt_continues_into_the_flow(citizen: Ch
 
 def test_filing_a_ticket_with_photo_and_location_stores_everything_and_notifies_staff(
         citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Nhũng nhiễu")
-    citizen.press("Một cửa")
+    citizen.begin_feedback("Nhũng nhiễu")
     citizen.say("Cán bộ đòi 200.000đ 'phí làm nhanh' khi tôi nộp hồ sơ khai sinh ngày 20/11.")
     citizen.photo("photo-file-1")
     assert "Đã nhận 1 ảnh/tệp" in citizen.text
@@ -74,10 +71,7 @@ def test_ticket_code_has_the_office_format(citizen: Chat) -> None:
 
 
 def test_cancel_midway_leaves_the_flow_and_files_nothing(citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Hủy")
+    citizen.begin_feedback(agency="Hủy")
     assert "Đã hủy" in citizen.text
     citizen.say("Đèn đường hỏng")  # no longer a description: goes to the procedure guide
     with Session(sqlite_engine) as s:
@@ -85,10 +79,7 @@ def test_cancel_midway_leaves_the_flow_and_files_nothing(citizen: Chat, sqlite_e
 
 
 def test_cancel_command_works_at_any_step(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("/cancel")
     assert "Đã hủy" in citizen.text
     citizen.say("/cancel")
@@ -96,10 +87,7 @@ def test_cancel_command_works_at_any_step(citizen: Chat) -> None:
 
 
 def test_editing_a_field_from_the_summary_returns_to_the_summary(citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("Rác tồn đọng đầu ngõ 12.")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")
@@ -118,19 +106,13 @@ def test_editing_a_field_from_the_summary_returns_to_the_summary(citizen: Chat, 
 
 
 def test_empty_description_is_asked_again(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("   ")
     assert "Tin nhắn trống" in citizen.text
 
 
 def test_description_over_4000_characters_is_refused_stating_the_limit(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("a" * 4001)
     assert "4001" in citizen.text and "4000" in citizen.text
     citizen.say("a" * 4000)
@@ -138,10 +120,7 @@ def test_description_over_4000_characters_is_refused_stating_the_limit(citizen: 
 
 
 def test_anonymous_ticket_hides_identity_and_phone_from_staff(citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Thái độ")
-    citizen.press("Một cửa")
+    citizen.begin_feedback("Thái độ")
     citizen.say("Cán bộ trực không có mặt giờ hành chính.")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")
@@ -154,10 +133,7 @@ def test_anonymous_ticket_hides_identity_and_phone_from_staff(citizen: Chat, sql
 
 
 def test_invalid_phone_number_is_asked_again(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Thái độ")
-    citizen.press("Một cửa")
+    citizen.begin_feedback("Thái độ")
     citizen.say("Nội dung")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")
@@ -166,10 +142,7 @@ def test_invalid_phone_number_is_asked_again(citizen: Chat) -> None:
 
 
 def test_shared_contact_is_accepted_as_phone(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Thái độ")
-    citizen.press("Một cửa")
+    citizen.begin_feedback("Thái độ")
     citizen.say("Nội dung")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")
@@ -178,10 +151,7 @@ def test_shared_contact_is_accepted_as_phone(citizen: Chat) -> None:
 
 
 def test_photo_with_caption_at_description_step_keeps_both(citizen: Chat, sqlite_engine) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.photo("pic-9", caption="Ống nước vỡ trước nhà số 8")
     assert "Bước 4/6" in citizen.text
     citizen.press("Xong")
@@ -191,10 +161,7 @@ def test_photo_with_caption_at_description_step_keeps_both(citizen: Chat, sqlite
 
 
 def test_typed_address_is_kept_as_location(citizen: Chat) -> None:
-    citizen.start_and_consent()
-    citizen.press("Gửi phản ánh")
-    citizen.press("Hạ tầng")
-    citizen.press("Một cửa")
+    citizen.begin_feedback()
     citizen.say("Nắp cống bị vỡ")
     citizen.press("Bỏ qua")
     citizen.say("Trước số 25 ngõ 102 Trường Chinh")
