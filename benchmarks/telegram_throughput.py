@@ -372,10 +372,16 @@ async def main() -> None:
                 pg = await run_bot(engine, url, args.citizens, steps)
                 print(pg.line("feedback bot, PostgreSQL"))
                 print(f"  ratio to echo: {pg.rate / echo.rate:.2f} (goal: at least 0.5)")
-                if args.workers:
-                    pgw = await run_bot(engine, url, args.citizens, steps, args.workers)
-                    print(pgw.line(f"  ... {args.workers} worker processes"))
-                    print(f"  ratio to echo: {pgw.rate / echo.rate:.2f}")
+            finally:
+                engine.dispose()
+                drop_schema(args.pg, schema)
+        made = pg_engine(args.pg) if args.workers and made is not None else None
+        if made is not None:  # a fresh schema: update ids restart at 1 and would be taken as repeats
+            engine, schema = made
+            try:
+                pgw = await run_bot(engine, schema_url(args.pg, schema), args.citizens, steps, args.workers)
+                print(pgw.line(f"  ... {args.workers} worker processes"))
+                print(f"  ratio to echo: {pgw.rate / echo.rate:.2f}")
             finally:
                 engine.dispose()
                 drop_schema(args.pg, schema)
