@@ -12,7 +12,7 @@ from rapidfuzz.distance import Levenshtein
 from knowledge import cache
 from knowledge import intent as intents
 from knowledge.index import MARKED, PAIR, FieldIndex, field_values
-from knowledge.lexicon import FILLER_FOLDED
+from knowledge.lexicon import FILLER, FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize
@@ -22,8 +22,9 @@ from knowledge.semantic import SemanticIndex
 CANDIDATES = 50  # candidates taken from each signal before fusion
 FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
 DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUESTION content words or fewer)
-DENSE_MAX = 0.85  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
-CONTAIN_MAX = 0.15  # share of name containment in the same cases
+DENSE_MAX = 0.6  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
+CONTAIN_MAX = 0.2  # share of name containment in the same cases (the rest stays with exact words)
+LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
@@ -166,6 +167,18 @@ class Matcher:
         terms += [(a + PAIR + b, ADDED_BOOST) for a, b in zip(added, added[1:], strict=False)]
         return terms
 
+    @staticmethod
+    def _literal_terms(q: Query) -> list[tuple[str, float]]:
+        """The question's own marked words (fillers dropped, nothing rewritten) and their pairs.
+
+        A citizen's story written with marks says what it means in the administration's words; the
+        chat-style rewrites and folded forms that help short typed questions only add ambiguity there.
+        """
+        words = [w for w in q.normalized.split() if w not in FILLER]
+        terms = [(MARKED + w, 1.0) for w in words]
+        terms += [(MARKED + a + PAIR + b, LITERAL_PAIR) for a, b in zip(words, words[1:], strict=False)]
+        return terms
+
     def _containment(self, q: Query, docs: np.ndarray) -> np.ndarray:
         """How much of each procedure's name (by rarity) the question mentions, 0..1."""
         words = [t.folded for t in q.tokens]
@@ -218,19 +231,25 @@ class Matcher:
         """Procedures ranked for a question, as (position, fused score), best first."""
         lexical = self.index.score(self._terms(q))
         dense = self.semantic.scores(text or q.normalized) if self.semantic is not None else None
+        # short questions name the procedure in few words (exact and fuzzy words decide); long stories
+        # need the semantic signal to see what they are about
+        span = min(max(len(q.tokens) - SHORT_QUESTION, 0) / (LONG_QUESTION - SHORT_QUESTION), 1.0)
+        lean = max(span, self._uncurated) if dense is not None else 0.0  # meaning over exact words
+        literal = self.index.score(self._literal_terms(q)) if lean > 0 and q.has_marks else None
         pool = _top(lexical, CANDIDATES)
         pool = pool[lexical[pool] > 0]
+        if literal is not None:
+            extra = _top(literal, CANDIDATES)
+            pool = np.union1d(pool, extra[literal[extra] > 0])
         if dense is not None:
             pool = np.union1d(pool, _top(np.where(self.semantic.present, dense, -1.0), CANDIDATES))
         if not len(pool):
             return []
-        # short questions name the procedure in few words (exact and fuzzy words decide); long stories
-        # need the semantic signal to see what they are about
-        span = min(max(len(q.tokens) - SHORT_QUESTION, 0) / (LONG_QUESTION - SHORT_QUESTION), 1.0)
         fuzzy_weight = FUZZY_WEIGHT * (1.0 - span)
         fused = _minmax(lexical[pool])
+        if literal is not None:
+            fused = (1 - lean) * fused + lean * _minmax(literal[pool])
         if dense is not None:
-            lean = max(span, self._uncurated)  # how much to trust meaning over exact words
             weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * lean
             contain = CONTAIN_MAX * lean  # does the question mention the procedure's name?
             sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), fused)  # no vector: stay neutral
