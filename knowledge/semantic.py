@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ EMBEDDINGS_FILE = "embeddings.npz"
 SHIPPED_EMBEDDINGS = Path(__file__).with_name("embeddings.npz")  # for the shipped knowledge/data/
 ENCODER_THREADS = int(os.environ.get("KB_ENCODER_THREADS", "1"))  # 2 threads: worse tail latency
 BATCH = 32
-QUERY_WORDS = 64  # longer questions are cut before encoding (same accuracy, bounded latency)
+QUERY_WORDS = 32  # longer questions are cut to their closing sentences before encoding (bounded latency)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 _encoder: Any = None
 _encoder_lock = threading.RLock()
@@ -82,6 +84,25 @@ def build_embeddings(kb: KnowledgeBase, out: Path | None = None, show_progress: 
     return target
 
 
+def query_text(text: str) -> str:
+    """What is encoded of a question: all of a short one; of a long story, its closing sentences.
+
+    Citizens tell their story first and ask last ("Vậy tôi phải làm thủ tục gì?"); the ask and the
+    sentences just before it say what the question is about, within QUERY_WORDS words.
+    """
+    words = text.split()
+    if len(words) <= QUERY_WORDS:
+        return text
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    kept = sentences[-1].split()
+    for sentence in reversed(sentences[:-1]):
+        more = sentence.split()
+        if len(kept) + len(more) > QUERY_WORDS:
+            break
+        kept = more + kept
+    return " ".join(kept[-QUERY_WORDS:])
+
+
 class SemanticIndex:
     """Stored passage vectors aligned with a knowledge base's procedures, and a query encoder."""
 
@@ -114,9 +135,6 @@ class SemanticIndex:
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of the question to every procedure (0 where no vector is stored)."""
-        words = text.split()
-        if len(words) > QUERY_WORDS:  # the opening of a long story says what it is about; the tail costs time
-            text = " ".join(words[:QUERY_WORDS])
         with _encoder_lock:  # the C engine is not documented as thread-safe; the dispatcher is threaded
-            query = self.model.query(text)
+            query = self.model.query(query_text(text))
         return self.vectors @ query.astype(np.float32)
