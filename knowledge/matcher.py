@@ -177,6 +177,9 @@ class Matcher:
         words = [w for w in q.normalized.split() if w not in FILLER]
         terms = [(MARKED + w, 1.0) for w in words]
         terms += [(MARKED + a + PAIR + b, LITERAL_PAIR) for a, b in zip(words, words[1:], strict=False)]
+        added = [w for w in q.added if w not in FILLER]  # what the question implies ("người Mỹ": foreign)
+        terms += [(MARKED + w, ADDED_BOOST) for w in added if w not in words]
+        terms += [(MARKED + a + PAIR + b, ADDED_BOOST * LITERAL_PAIR) for a, b in zip(added, added[1:], strict=False)]
         return terms
 
     def _containment(self, q: Query, docs: np.ndarray) -> np.ndarray:
