@@ -22,8 +22,8 @@ from knowledge.semantic import SemanticIndex
 CANDIDATES = 50  # candidates taken from each signal before fusion
 FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
 DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUESTION content words or fewer)
-DENSE_MAX = 0.6  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
-CONTAIN_MAX = 0.2  # share of name containment in the same cases (the rest stays with exact words)
+DENSE_MAX = 0.5  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
+CONTAIN_MAX = 0.15  # share of name containment in the same cases (the rest stays with exact words)
 LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
