@@ -115,7 +115,8 @@ class Dispatcher:
             log_security_event(session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
             return [ctx.reply(ctx.t("error.banned"))]
         out = group_route(ctx) if msg.is_group else route(ctx)
-        save_conversation(session, conv, ctx.state, ctx.data)
+        if (ctx.state, ctx.data) != (conv.state, conv.data):
+            save_conversation(session, conv, ctx.state, ctx.data)
         return out
 
 

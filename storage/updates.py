@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import ProcessedUpdate, SecurityEvent
 
 
 def already_processed(session: Session, platform: str, update_id: str) -> bool:
-    """True when the update was handled before; otherwise marks it handled (in this transaction)."""
-    if session.get(ProcessedUpdate, (platform, update_id)) is not None:
-        return True
+    """True when the update was handled before; otherwise marks it handled (in this transaction).
+
+    Call it first in a transaction: a duplicate is detected by the primary key, and rolls back.
+    """
     session.add(ProcessedUpdate(platform=platform, update_id=update_id))
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return True
     return False
 
 
