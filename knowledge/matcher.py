@@ -182,9 +182,15 @@ class Matcher:
         terms += [(MARKED + a + PAIR + b, ADDED_BOOST * LITERAL_PAIR) for a, b in zip(added, added[1:], strict=False)]
         return terms
 
-    def _containment(self, q: Query, docs: np.ndarray) -> np.ndarray:
-        """How much of each procedure's name (by rarity) the question mentions, 0..1."""
-        words = [t.folded for t in q.tokens]
+    def _containment(self, q: Query, docs: np.ndarray, literal: bool = False) -> np.ndarray:
+        """How much of each procedure's name (by rarity) the question mentions, 0..1.
+
+        `literal` reads the question as written (fillers dropped), like the literal lexical terms.
+        """
+        if literal:
+            words = [fold_word(w) for w in q.normalized.split() if w not in FILLER]
+        else:
+            words = [t.folded for t in q.tokens]
         said = set(words) | {a + PAIR + b for a, b in zip(words, words[1:], strict=False)}
         out = np.zeros(len(docs))
         for i, doc in enumerate(docs.tolist()):
@@ -256,7 +262,11 @@ class Matcher:
             weight = DENSE_MIN + (DENSE_MAX - DENSE_MIN) * lean
             contain = CONTAIN_MAX * lean  # does the question mention the procedure's name?
             sem = np.where(self.semantic.present[pool], _minmax(dense[pool]), fused)  # no vector: stay neutral
-            fused = (1 - weight - contain) * fused + weight * sem + contain * _minmax(self._containment(q, pool))
+            fused = (
+                (1 - weight - contain) * fused
+                + weight * sem
+                + contain * _minmax(self._containment(q, pool, literal is not None))
+            )
         fused = (1 - fuzzy_weight) * fused
         if fuzzy_weight > 0:  # fuzzy closeness re-ranks the leading candidates only
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
