@@ -47,12 +47,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.run import configured_services
+    from bot.run import main as run_messengers
+
     settings = get_settings()
-    if not settings.telegram_bot_token:
-        print("Chưa cấu hình TELEGRAM_BOT_TOKEN: mở chat trên console. "
+    if not configured_services(settings):
+        print("Chưa cấu hình Telegram hay Zalo: mở chat trên console. "
               "(No messenger configured: starting the console chat.)", file=sys.stderr)
         return _chat(argparse.Namespace(as_staff=False, user=None, name=None))
-    from bot.run import main as run_messengers
 
     run_messengers(settings)
     return 0

@@ -33,9 +33,7 @@ def configured_services(settings: Settings) -> list[tuple[str, Service]]:
 def zalo_configured(settings: Settings) -> bool:
     """A Zalo OA access token, or the app id, secret and refresh token to get one."""
     s = settings
-    refreshable = bool(getattr(s, "zalo_refresh_token", None) and getattr(s, "zalo_app_id", None)
-                       and getattr(s, "zalo_app_secret", None))
-    return bool(getattr(s, "zalo_access_token", None)) or refreshable
+    return bool(s.zalo_access_token or (s.zalo_refresh_token and s.zalo_app_id and s.zalo_app_secret))
 
 
 async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
@@ -63,6 +61,12 @@ async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
 def main(settings: Settings) -> None:
     """Build the app and serve every configured messenger."""
     from bot.app import build_app
+    from bot.scheduler import start_scheduler
 
     logging.getLogger("bot").setLevel(logging.INFO)
-    asyncio.run(serve(build_app(settings)))
+    app = build_app(settings)
+    scheduler = start_scheduler(app)
+    try:
+        asyncio.run(serve(app))
+    finally:
+        scheduler.shutdown(wait=False)

@@ -63,7 +63,8 @@ class Context:
         self.data = {}
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kwargs: Any) -> Outgoing:
-        """A direct answer into the chat the update came from."""
+        """A direct answer into the chat the update came from, tagged with the reader's language."""
+        kwargs.setdefault("meta", {"lang": self.lang})
         return Outgoing(text=text, buttons=buttons, **kwargs)
 
     def send_later(self, platform: str, chat_id: str, message: Outgoing) -> None:

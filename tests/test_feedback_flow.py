@@ -176,3 +176,10 @@ def test_english_citizen_gets_the_flow_in_english(citizen: Chat) -> None:
     assert "Switched to English" in citizen.text
     citizen.press("Send feedback")
     assert "Step 1/6" in citizen.text
+
+
+def test_answers_carry_the_readers_language_for_the_messenger(citizen: Chat) -> None:
+    citizen.say("/language")
+    citizen.press("English")
+    citizen.say("/feedback")
+    assert {m.meta.get("lang") for m in citizen.last} == {"en"}
