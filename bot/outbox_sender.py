@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot.telegram.errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery_errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
 from storage import outbox
 from storage.citizens import mark_unreachable
 from storage.clock import utcnow

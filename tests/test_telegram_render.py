@@ -72,7 +72,7 @@ async def test_fake_server_refuses_empty_or_too_long_text_like_telegram(text: st
     async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
         tg.add_private_chat(5)
         runtime = AiogramRuntime(tg.token, tg.api_base, None, make_engine("sqlite://"))
-        from bot.telegram.errors import Rejected
+        from bot.delivery_errors import Rejected
 
         with pytest.raises(Rejected):
             await runtime.api.call("sendMessage", {"chat_id": 5, "text": text})

@@ -20,8 +20,8 @@ from aiogram.methods.base import TelegramMethod
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.engine import Engine
 
+from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
-from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.runtime import Runtime
 
 
@@ -42,7 +42,7 @@ def _method_class(method: str) -> type[TelegramMethod[Any]]:
 
 
 class AiogramApi:
-    """Bot API calls through an aiogram `Bot`, with errors mapped to `bot.telegram.errors`."""
+    """Bot API calls through an aiogram `Bot`, with errors mapped to `bot.delivery_errors`."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.delivery_errors import DeliveryError
 from bot.telegram.delivery import TelegramApi
-from bot.telegram.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

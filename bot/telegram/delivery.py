@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
-from bot.telegram.errors import Rejected, RetryAfter, Transient
+from bot.delivery_errors import Rejected, RetryAfter, Transient
 from bot.telegram.render import ApiCall, message_calls, topic_name
 from handlers.types import Outgoing
 from storage.db import session_scope
@@ -23,7 +23,7 @@ Throttle = Callable[[str], Awaitable[None]]
 
 
 class TelegramApi(Protocol):
-    """What a runtime offers: one Bot API call, raising `bot.telegram.errors` exceptions."""
+    """What a runtime offers: one Bot API call, raising `bot.delivery_errors` exceptions."""
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Call `method`; return the library's result object."""

@@ -20,15 +20,15 @@ from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
+from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
-from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.runtime import Runtime
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 class PtbApi:
-    """Bot API calls through PTB's typed `Bot` methods, with errors mapped to `bot.telegram.errors`."""
+    """Bot API calls through PTB's typed `Bot` methods, with errors mapped to `bot.delivery_errors`."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.bot = application.bot

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.delivery_errors import DeliveryError, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
 from bot.telegram.delivery import Delivery, TelegramApi
-from bot.telegram.errors import DeliveryError, Unreachable
 from bot.telegram.workers import WorkerPool
 from handlers.types import Incoming
 from storage.citizens import mark_unreachable

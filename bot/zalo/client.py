@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.engine import Engine
 
-from bot.telegram.errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
 from storage.credentials import load_credential, save_credential
 
 log = logging.getLogger(__name__)

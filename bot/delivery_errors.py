@@ -1,4 +1,4 @@
-"""Delivery errors, independent of the messenger library that raised them."""
+"""Delivery errors shared by every messenger adapter and the outbox sender."""
 
 from __future__ import annotations
 
