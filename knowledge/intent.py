@@ -84,6 +84,12 @@ _SMALLTALK = _phrases(
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
     "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi"
 )
+# Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
+# in unmarked text only cues of several words, or written without marks anyway, count as small talk.
+_SMALLTALK_UNMARKED = _Cues(_SMALLTALK.marked, tuple(
+    folded for marked, folded in zip(_SMALLTALK.marked, _SMALLTALK.folded, strict=True)
+    if len(folded.split()) > 1 or marked == folded
+))
 _SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).split()) | frozenset(
     ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế"]
 )
@@ -120,7 +126,12 @@ def cue_intent(message: str) -> str | None:
     if ticket and text.has(_PROGRESS_WORDS) and (text.has(_OWN_WORDS) or code):
         return STATUS
     if len(words) <= 8 and (
-        set(words) <= _SMALLTALK_WORDS or (text.has(_SMALLTALK) and not text.has(_HOW_WORDS) and len(words) <= 4)
+        set(words) <= _SMALLTALK_WORDS
+        or (
+            text.has(_SMALLTALK if text.marked else _SMALLTALK_UNMARKED)
+            and not text.has(_HOW_WORDS)
+            and len(words) <= 4
+        )
     ):
         return SMALLTALK
     if text.has(_PROBLEM_WORDS) and not (text.has(_HOW_WORDS) and not text.has(_REPORT_WORDS)):

@@ -15,7 +15,7 @@ from knowledge.index import MARKED, PAIR, FieldIndex, field_values
 from knowledge.lexicon import FILLER, FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import fold, fold_word, normalize
+from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.query import Query, analyze
 from knowledge.semantic import SemanticIndex
 
@@ -294,10 +294,19 @@ class Matcher:
         confident = cover >= CONFIDENT_COVERAGE and margin >= CONFIDENT_MARGIN
         if confident:
             # others that explain the question just as well: one needs a clear lead, several mean the
-            # question is too general ("bảo hiểm") and we ask which one is meant
-            ties = sum(self.coverage(q, doc)[0] >= cover - TIE_COVERAGE for doc, _ in ranked[1:TIE_CANDIDATES])
-            confident = ties == 0 or (ties == 1 and margin >= CLEAR_MARGIN)
+            # question is too general ("bảo hiểm") and we ask which one is meant -- unless the question
+            # names the best one in full and none of the others ("đăng ký khai sinh" vs "đăng ký lại khai sinh")
+            tied = [doc for doc, _ in ranked[1:TIE_CANDIDATES] if self.coverage(q, doc)[0] >= cover - TIE_COVERAGE]
+            confident = not tied or (len(tied) == 1 and margin >= CLEAR_MARGIN) or (
+                self._names_in_full(q, ranked[0][0]) and not any(self._names_in_full(q, doc) for doc in tied))
         return MatchResult(query, intents.PROCEDURE, confident, hits, cover)
+
+    def _names_in_full(self, q: Query, doc: int) -> bool:
+        """Whether every content word of the procedure's name is in the question (or its expansions)."""
+        name = self.analyze(self.procedures[doc].name.split("(")[0])
+        asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
+                                                 for w in alt}
+        return bool(name.tokens) and all(t.folded in asked for t in name.tokens)
 
     @staticmethod
     def _fallback(query: str) -> str:

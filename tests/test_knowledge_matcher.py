@@ -102,3 +102,29 @@ def test_too_general_question_is_not_answered_confidently():
     shipped = Matcher(load_knowledge_base(), semantic=False)
     for query in ("bảo hiểm", "đất đai", "đăng ký"):
         assert not shipped.search(query).confident, query
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Matcher:
+    from knowledge import default_knowledge_base
+
+    return Matcher(default_knowledge_base(), semantic=False)
+
+
+@pytest.mark.parametrize("query", ["dk khai sinh cho con o dau", "đăng ký khai sinh", "dang ky khai sinh"])
+def test_naming_a_procedure_in_full_is_a_sure_answer_despite_longer_variants(shipped, query):
+    result = shipped.search(query)
+    assert result.confident and result.hits[0].procedure.id == "1.001193"
+
+
+def test_a_variant_not_named_in_full_still_asks_which_is_meant(shipped):
+    assert shipped.search("khai sinh").confident is False
+
+
+def test_unmarked_gold_price_is_not_mistaken_for_small_talk(shipped):
+    result = shipped.search("gia vang hom nay")
+    assert result.intent == "unknown" and not result.confident
+
+
+def test_unmarked_greetings_are_still_small_talk(shipped):
+    assert {shipped.search(q).intent for q in ("chao ban", "cam on nhieu", "xin chao")} == {"smalltalk"}
