@@ -79,12 +79,14 @@ def report(session: Session, since: datetime, now: datetime | None = None) -> Re
     """Tickets received and closed since `since`, open overdue now, and survey answers since `since`."""
     now = now or utcnow()
     received = session.exec(select(func.count()).select_from(Ticket).where(Ticket.created_at >= since)).one()
-    closed = list(session.exec(select(Ticket).where(col(Ticket.closed_at).is_not(None), Ticket.closed_at >= since)))
+    closed = select(func.count()).select_from(Ticket).where(col(Ticket.closed_at).is_not(None),
+                                                            Ticket.closed_at >= since)
+    done = session.exec(closed).one()
+    on_time = session.exec(closed.where(col(Ticket.closed_at) <= col(Ticket.due_at))).one()
     overdue = session.exec(select(func.count()).select_from(Ticket).where(
         col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < now)).one()
     by_score = dict(session.exec(
         select(SurveyAnswer.score, func.count()).where(SurveyAnswer.at >= since).group_by(SurveyAnswer.score)
     ).all())
-    return Report(received=int(received), done=len(closed),
-                  done_on_time=sum(1 for t in closed if t.closed_at and t.closed_at <= t.due_at),
+    return Report(received=int(received), done=int(done), done_on_time=int(on_time),
                   overdue_open=int(overdue), answers_by_score={int(k): int(v) for k, v in by_score.items()})

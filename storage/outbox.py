@@ -55,19 +55,20 @@ def claim_due(engine: Engine, platform: str, limit: int = 50, lease_seconds: flo
         if chat_id is not None:
             query = query.where(OutboxMessage.chat_id == chat_id)
         ids = list(session.exec(query.order_by(col(OutboxMessage.id)).limit(limit)))
-        claimed: list[OutboxItem] = []
-        lease_until = now + timedelta(seconds=lease_seconds)
-        for item_id in ids:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == item_id, col(OutboxMessage.status).in_((PENDING, SENDING)),
-                       col(OutboxMessage.next_attempt_at) <= now)
-                .values(status=SENDING, next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                row = session.get(OutboxMessage, item_id)
-                assert row is not None
-                claimed.append(OutboxItem(row.id or 0, row.platform, row.chat_id, row.payload, row.attempts))
+        if not ids:
+            return []
+        # one statement claims them all; the conditions are checked again, so a message another worker
+        # claimed in the meantime is left out
+        rows = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status).in_((PENDING, SENDING)),
+                   col(OutboxMessage.next_attempt_at) <= now)
+            .values(status=SENDING, next_attempt_at=now + timedelta(seconds=lease_seconds),
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.payload,
+                       OutboxMessage.attempts)
+        ).all()
+        claimed = sorted((OutboxItem(*row) for row in rows), key=lambda item: item.id)
         session.commit()
         return claimed
 

@@ -142,6 +142,7 @@ def test_report_shows_the_satisfaction_index_against_the_target(citizen: Chat, o
     other_citizen.press("Chưa hài lòng")
     staff.say("/report 7")
     assert "Tỷ lệ hài lòng: 50.0% (mục tiêu: 90%)" in staff.text
+    assert "Đã giải quyết, đóng: 2 (đúng hạn: 2)" in staff.text
     assert "Phản ánh tiếp nhận: 2" in staff.text and "Rất hài lòng 1 · Hài lòng 0 · Chưa hài lòng 1" in staff.text
 
 
