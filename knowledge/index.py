@@ -64,18 +64,60 @@ class _Field:
     docs: np.ndarray  # those procedures
 
 
+class TermSet:
+    """Membership among the index terms by row mask: no second copy of the term strings."""
+
+    def __init__(self, rows: dict[str, int], mask: np.ndarray) -> None:
+        self._rows = rows
+        self._mask = mask
+
+    def __contains__(self, term: object) -> bool:
+        row = self._rows.get(term)  # type: ignore[call-overload]
+        return row is not None and bool(self._mask[row])
+
+
+class DocTerms(Sequence[frozenset[str]]):
+    """The syllables (both forms) of each procedure, stored as rows of the index (CSR by procedure)."""
+
+    def __init__(self, terms: list[str], indptr: np.ndarray, rows: np.ndarray) -> None:
+        self._terms = terms
+        self._indptr = indptr
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._indptr) - 1
+
+    def __getitem__(self, doc: int) -> frozenset[str]:  # type: ignore[override]
+        terms = self._terms
+        return frozenset([terms[r] for r in self._rows[self._indptr[doc] : self._indptr[doc + 1]].tolist()])
+
+
 class FieldIndex:
     """BM25 per field over a list of procedures."""
 
     def __init__(self, procedures: Sequence[Procedure]) -> None:
         self.size = len(procedures)
-        self.pairs: set[str] = set()  # pairs (folded and marked) from names, keywords and domains
-        self.doc_terms: list[set[str]] = [set() for _ in procedures]  # syllables per procedure, both forms
+        self._pair_terms: set[str] = set()  # pairs (folded and marked) from names, keywords and domains
+        self._doc_sets: list[set[str]] = [set() for _ in procedures]  # syllables per procedure, both forms
         fields = {name: self._build(procedures, name) for name in FIELD_WEIGHTS}
         self.vocabulary: Counter[str] = Counter()  # folded syllable -> procedures containing it
-        for terms in self.doc_terms:
+        for terms in self._doc_sets:
             self.vocabulary.update(t for t in terms if t[0] != MARKED)
         self._merge(fields)
+        self._compact()
+
+    def _compact(self) -> None:
+        """Keep per-procedure syllables and known pairs as index rows instead of sets of strings."""
+        terms = list(self.rows)
+        mask = np.zeros(len(terms), dtype=bool)
+        mask[[self.rows[t] for t in self._pair_terms]] = True
+        self.pairs = TermSet(self.rows, mask)
+        sizes = [len(s) for s in self._doc_sets]
+        indptr = np.zeros(self.size + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        flat = [self.rows[t] for s in self._doc_sets for t in sorted(s)]
+        self.doc_terms = DocTerms(terms, indptr, np.array(flat, dtype=np.int32))
+        del self._pair_terms, self._doc_sets
 
     def _merge(self, fields: dict[str, _Field]) -> None:
         """One posting list over every field's units (weights include the field weight) for fast scoring."""
@@ -109,7 +151,7 @@ class FieldIndex:
         owner: list[int] = []
         lengths: list[int] = []
         for doc, proc in enumerate(procedures):
-            seen = self.doc_terms[doc]
+            seen = self._doc_sets[doc]
             for value in field_values(proc, field):
                 words = normalize(value).split()
                 if not words:
@@ -127,7 +169,7 @@ class FieldIndex:
                     tfs.append(tf)
                 seen.update(t for t in counts if PAIR not in t)
                 if field != "phrasings":
-                    self.pairs.update(t for t in counts if PAIR in t)
+                    self._pair_terms.update(t for t in counts if PAIR in t)
         r = np.array(row_ids, dtype=np.int32)
         u = np.array(unit_ids, dtype=np.int32)
         tf = np.array(tfs, dtype=np.float32)
@@ -159,16 +201,26 @@ class FieldIndex:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     def score(self, terms: Iterable[tuple[str, float]]) -> np.ndarray:
-        """Weighted sum over fields of the best-valued BM25 score, for every procedure."""
-        idx, val = [], []
+        """Weighted sum over fields of the best-valued BM25 score, for every procedure.
+
+        Repeated terms are merged first (long stories repeat words), then only their postings are read.
+        """
+        boosts: dict[int, float] = {}
+        rows = self.rows
         for term, boost in terms:
-            row = self.rows.get(term)
+            row = rows.get(term)
             if row is not None:
-                lo, hi = self.indptr[row], self.indptr[row + 1]
-                idx.append(self.units[lo:hi])
-                val.append(self.weights[lo:hi] * boost)
-        if not idx or not self.n_units:
+                boosts[row] = boosts.get(row, 0.0) + boost
+        if not boosts or not self.n_units:
             return np.zeros(self.size, dtype=np.float64)
-        per_unit = np.bincount(np.concatenate(idx), np.concatenate(val), minlength=self.n_units)
+        picked = np.fromiter(boosts, dtype=np.int64, count=len(boosts))
+        starts = self.indptr[picked]
+        lengths = self.indptr[picked + 1] - starts
+        total = int(lengths.sum())
+        # positions of every posting of the picked rows: each row's start, then consecutive
+        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        positions = np.arange(total, dtype=np.int64) + shift
+        values = self.weights[positions] * np.repeat(np.fromiter(boosts.values(), np.float64, len(boosts)), lengths)
+        per_unit = np.bincount(self.units[positions], values, minlength=self.n_units)
         best = np.maximum.reduceat(per_unit, self.starts)  # best value of each field of each procedure
         return np.bincount(self.segment_docs, best, minlength=self.size)
