@@ -51,6 +51,14 @@ def terms_of(words: Sequence[str], marked: bool) -> list[str]:
     return terms
 
 
+def spans(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every entry of the given CSR rows, in order, and each row's length."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)  # row start minus its offset in the output
+    return np.arange(len(shift), dtype=np.int64) + shift, lengths
+
+
 @dataclass
 class _Field:
     """Postings of one field in CSR form: term -> row of (unit, BM25 weight); a unit is one value."""
@@ -214,13 +222,42 @@ class FieldIndex:
         if not boosts or not self.n_units:
             return np.zeros(self.size, dtype=np.float64)
         picked = np.fromiter(boosts, dtype=np.int64, count=len(boosts))
-        starts = self.indptr[picked]
-        lengths = self.indptr[picked + 1] - starts
-        total = int(lengths.sum())
-        # positions of every posting of the picked rows: each row's start, then consecutive
-        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        positions = np.arange(total, dtype=np.int64) + shift
+        positions, lengths = spans(self.indptr, picked)
         values = self.weights[positions] * np.repeat(np.fromiter(boosts.values(), np.float64, len(boosts)), lengths)
         per_unit = np.bincount(self.units[positions], values, minlength=self.n_units)
         best = np.maximum.reduceat(per_unit, self.starts)  # best value of each field of each procedure
         return np.bincount(self.segment_docs, best, minlength=self.size)
+
+
+class WeightedTerms:
+    """Weighted terms of each procedure (e.g. its name's), stored once as arrays (CSR by procedure)."""
+
+    def __init__(self, per_doc: Sequence[dict[str, float]]) -> None:
+        self.ids: dict[str, int] = {}
+        rows: list[int] = []
+        values: list[float] = []
+        sizes: list[int] = []
+        for terms in per_doc:
+            sizes.append(len(terms))
+            for term, weight in terms.items():
+                rows.append(self.ids.setdefault(term, len(self.ids)))
+                values.append(weight)
+        self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.indptr[1:])
+        self.rows = np.array(rows, dtype=np.int32)
+        self.weights = np.array(values, dtype=np.float64)
+        self.totals = np.bincount(np.repeat(np.arange(len(sizes)), sizes), self.weights, minlength=len(sizes))
+
+    def shares(self, docs: np.ndarray, said: Iterable[str]) -> np.ndarray:
+        """For each procedure, the weight of its terms that were said, as a share of all its weight."""
+        out = np.zeros(len(docs))
+        if not len(docs):
+            return out
+        mark = np.zeros(len(self.ids) + 1, dtype=bool)
+        mark[[i for i in map(self.ids.get, said) if i is not None]] = True
+        positions, lengths = spans(self.indptr, docs)
+        owner = np.repeat(np.arange(len(docs)), lengths)
+        found = np.bincount(owner, self.weights[positions] * mark[self.rows[positions]], minlength=len(docs))
+        totals = self.totals[docs]
+        np.divide(found, totals, out=out, where=totals > 0)
+        return out

@@ -11,7 +11,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import cache
 from knowledge import intent as intents
-from knowledge.index import MARKED, PAIR, FieldIndex, field_values
+from knowledge.index import MARKED, PAIR, FieldIndex, WeightedTerms, field_values
 from knowledge.lexicon import FILLER, FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
@@ -122,7 +122,7 @@ class Matcher:
         vocab = [w for w, _ in index.vocabulary.most_common() if len(w) >= 2]
         known = set(vocab) | _all_words(procedures)
         fuzzy_texts = [[fold(v) for f in ("name", "keywords") for v in field_values(p, f)] for p in procedures]
-        name_terms = [_weighted_name_terms(index, p) for p in procedures]
+        name_terms = WeightedTerms([_weighted_name_terms(index, p) for p in procedures])
         return index, vocab, known, fuzzy_texts, name_terms
 
     def save_cache(self) -> None:
@@ -192,13 +192,7 @@ class Matcher:
         else:
             words = [t.folded for t in q.tokens]
         said = set(words) | {a + PAIR + b for a, b in zip(words, words[1:], strict=False)}
-        out = np.zeros(len(docs))
-        for i, doc in enumerate(docs.tolist()):
-            terms = self._name_terms[doc]
-            total = sum(terms.values())
-            if total:
-                out[i] = sum(w for t, w in terms.items() if t in said) / total
-        return out
+        return self._name_terms.shares(docs, said)
 
     def _similarity(self, q: Query, docs: np.ndarray) -> np.ndarray:
         """Fuzzy closeness (0..100) of the question to each procedure's name or keywords, at best.

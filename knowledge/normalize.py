@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 
 
+@lru_cache(maxsize=16)  # one message is read several times in a row (intent cues, analysis)
 def normalize(text: str) -> str:
     """NFC, lowercase, punctuation replaced by spaces, whitespace collapsed."""
     text = unicodedata.normalize("NFC", text or "").lower()
@@ -17,11 +19,27 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+class _Unmarked(dict[int, str]):
+    """A `str.translate` table giving each character without its marks, computed once per character.
+
+    Removing combining marks character by character, then composing, equals doing it on the whole text.
+    """
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code).translate(_FOLD))
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        if len(self) < 50_000:
+            self[code] = value
+        return value
+
+
+_UNMARKED = _Unmarked()
+
+
 def strip_diacritics(text: str) -> str:
     """The same text without Vietnamese tone and vowel marks (đ→d)."""
-    decomposed = unicodedata.normalize("NFD", (text or "").translate(_FOLD))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped)
+    stripped = (text or "").translate(_UNMARKED)
+    return stripped if stripped.isascii() else unicodedata.normalize("NFC", stripped)
 
 
 def has_diacritics(text: str) -> bool:
