@@ -103,3 +103,12 @@ def test_json_lines_procedure_file_errors_name_the_line_or_entry(tmp_path: Path)
     target.write_text(lines[0] + "\n" + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=r"more.jsonl, entry 1.000894 \(#2\), field 'fee'"):
         load_knowledge_base(tmp_path)
+
+
+def test_equal_texts_of_different_procedures_are_kept_once(tmp_path: Path):
+    procs = fixture_procedures()
+    procs[0]["fee"] = procs[1]["fee"] = "Miễn lệ phí"
+    procs[0]["legal_basis"] = procs[1]["legal_basis"] = ["Luật Hộ tịch 2014"]
+    first, second = load_knowledge_base(write_kb(tmp_path, procs)).procedures[:2]
+    assert first.fee is second.fee
+    assert first.legal_basis[0] is second.legal_basis[0]
