@@ -13,6 +13,29 @@ _REPLACE = {strip_diacritics(k): v for k, v in REPLACE.items()}
 _ADD = {strip_diacritics(k): v for k, v in {**ENGLISH, **ADD}.items()}
 
 
+def _is_acronym(key: str, expansion: str) -> bool:
+    """Whether an abbreviation is made of the initials of its expansion ("bhyt": "bảo hiểm y tế")."""
+    words = expansion.split()
+    return len(key) >= 3 and len(words) == len(key) and "".join(fold_word(w)[0] for w in words) == key
+
+
+# expansion (as written, with marks) -> abbreviation: procedure names use both ("thẻ BHYT")
+_ACRONYMS = {normalize(v): k for k, v in REPLACE.items() if _is_acronym(k, v)}
+_MAX_ACRONYM = max((len(v.split()) for v in _ACRONYMS), default=0)
+
+
+def acronyms_of(words: list[str]) -> list[str]:
+    """Abbreviations of the phrases a question spells out ("bảo hiểm y tế" -> "bhyt")."""
+    found: list[str] = []
+    for i in range(len(words)):
+        for n in range(min(_MAX_ACRONYM, len(words) - i), 1, -1):
+            short = _ACRONYMS.get(" ".join(words[i : i + n]))
+            if short is not None and short not in found:
+                found.append(short)
+                break
+    return found
+
+
 @dataclass
 class Token:
     """One syllable of the question: its marked form, its folded form, and synonym phrases (folded)."""
@@ -114,7 +137,7 @@ def analyze(
         token = Token(word, folded, set(), groups[i])
         index_of[i] = token
         tokens.append(token)
-    added: list[str] = []
+    added: list[str] = acronyms_of(words)
     for start, end, expansion in spans:
         extra = [w for w in expansion.split() if w not in FILLER]
         added.extend(extra)

@@ -3,6 +3,7 @@
 import pytest
 
 from knowledge import Matcher, load_knowledge_base
+from knowledge.query import analyze
 from tests.kb_helpers import FIXTURE_KB
 
 
@@ -128,3 +129,12 @@ def test_unmarked_gold_price_is_not_mistaken_for_small_talk(shipped):
 
 def test_unmarked_greetings_are_still_small_talk(shipped):
     assert {shipped.search(q).intent for q in ("chao ban", "cam on nhieu", "xin chao")} == {"smalltalk"}
+
+
+def test_spelled_out_phrase_also_matches_its_abbreviation_in_names():
+    assert "bhyt" in analyze("Thẻ bảo hiểm y tế là gì?").added
+
+
+def test_typed_abbreviation_keeps_its_short_form_for_names_that_use_it():
+    query = analyze("dong bhxh tu nguyen")
+    assert "bhxh" in query.added and "xã" in [t.text for t in query.tokens]
