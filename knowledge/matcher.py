@@ -231,9 +231,31 @@ class Matcher:
 
     # -- search ------------------------------------------------------------------------------------
     def rank(self, q: Query, text: str = "") -> list[tuple[int, float]]:
-        """Procedures ranked for a question, as (position, fused score), best first."""
+        """Procedures ranked for a question, as (position, fused score), best first.
+
+        A short question on a curated knowledge base is read by its words first: when the best procedure
+        covers all of them and leads the next one by more than the semantic signal's share, meaning could
+        not change the answer, and the encoder (most of a question's cost) is not run.
+        """
+        if self.semantic is not None and len(q.tokens) <= SHORT_QUESTION and not self._uncurated:
+            ranked = self._rank(q, text, semantic=False)
+            if ranked and self._settled_by_words(q, ranked):
+                return ranked
+        return self._rank(q, text, semantic=self.semantic is not None)
+
+    def _settled_by_words(self, q: Query, ranked: list[tuple[int, float]]) -> bool:
+        """Whether a lexical ranking is beyond the reach of the semantic signal (see `rank`)."""
+        best = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best <= 0 or (best - second) / best < DENSE_MIN or self.coverage(q, ranked[0][0])[0] < 1.0:
+            return False
+        # no runner-up explains the question nearly as well (else the candidates offered could change)
+        return all(self.coverage(q, doc)[0] < 1.0 - TIE_COVERAGE for doc, _ in ranked[1:TIE_CANDIDATES])
+
+    def _rank(self, q: Query, text: str, semantic: bool) -> list[tuple[int, float]]:
+        """The ranking, with or without the semantic signal."""
         lexical = self.index.score(self._terms(q))
-        dense = self.semantic.scores(text or q.normalized) if self.semantic is not None else None
+        dense = self.semantic.scores(text or q.normalized) if semantic and self.semantic is not None else None
         # short questions name the procedure in few words (exact and fuzzy words decide); long stories
         # need the semantic signal to see what they are about
         span = min(max(len(q.tokens) - SHORT_QUESTION, 0) / (LONG_QUESTION - SHORT_QUESTION), 1.0)
