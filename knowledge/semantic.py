@@ -19,6 +19,7 @@ import numpy as np
 
 from knowledge.loader import DATA_DIR, KnowledgeBase
 from knowledge.models import Procedure
+from knowledge.threads import pin_blas_threads
 
 EMBEDDINGS_FILE = "embeddings.npz"
 SHIPPED_EMBEDDINGS = Path(__file__).with_name("embeddings.npz")  # for the shipped knowledge/data/
@@ -52,6 +53,7 @@ def encoder() -> Any | None:
                     return None
                 # the sparse "latent terms" head is unused: a path that does not exist keeps it unattached
                 _encoder = E5(num_threads=ENCODER_THREADS, sae_path=str(Path(__file__).with_name("no-sparse-head")))
+                pin_blas_threads()  # numpy's BLAS threads would fight the encoder's
     return _encoder
 
 

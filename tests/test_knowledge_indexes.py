@@ -34,3 +34,15 @@ def test_procedure_whose_name_changed_since_embedding_is_searched_without_a_vect
     changed = Matcher(load_knowledge_base(write_kb(tmp_path, procs)))
     assert changed.semantic.present.tolist() == [False, True, True, True]
     assert changed.search("đăng ký khai sinh cho trẻ em").hits[0].procedure.id == "1.001193"
+
+
+def test_numpy_blas_is_held_to_one_thread_even_when_numpy_was_imported_first(monkeypatch):
+    import numpy  # noqa: F401  (already loaded: OpenBLAS has read its thread count)
+
+    from knowledge.threads import pin_blas_threads
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    pinned = pin_blas_threads()
+    if not pinned:
+        pytest.skip("numpy is not linked with OpenBLAS here")
+    assert set(pinned.values()) == {1}
