@@ -17,7 +17,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.query import Query, analyze
-from knowledge.semantic import SemanticIndex
+from knowledge.semantic import SemanticIndex, query_text
 
 CANDIDATES = 50  # candidates taken from each signal before fusion
 FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
@@ -25,6 +25,9 @@ DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUEST
 DENSE_MAX = 0.5  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
 CONTAIN_MAX = 0.15  # share of name containment in the same cases (the rest stays with exact words)
 LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
+ASK_BOOST = 2.0  # weight of a long story's closing sentences (the ask) in its literal reading
+BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
+LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
@@ -83,6 +86,16 @@ def _weighted_name_terms(index: FieldIndex, proc: Procedure) -> dict[str, float]
     return terms
 
 
+def _breadth(procedures: list[Procedure]) -> np.ndarray:
+    """How widely each procedure is carried out, 0..1: one administrative level 0, three or more 1.
+
+    Procedures offered at the ministry, the province and the commune alike are the everyday ones citizens
+    ask about; among candidates that explain a question about as well, they come first.
+    """
+    counts = [sum(level in p.level.lower() for level in LEVELS) for p in procedures]
+    return np.clip((np.array(counts, dtype=np.float64) - 1) / 2, 0.0, 1.0)
+
+
 def _top(values: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n largest values (unordered)."""
     n = min(n, len(values))
@@ -113,6 +126,7 @@ class Matcher:
         self._max_idf = self.index.idf("")
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
+        self._breadth = _breadth(self.procedures)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -173,10 +187,15 @@ class Matcher:
 
         A citizen's story written with marks says what it means in the administration's words; the
         chat-style rewrites and folded forms that help short typed questions only add ambiguity there.
+        A long story's closing sentences, where citizens put the ask (what the encoder reads), weigh double.
         """
         words = [w for w in q.normalized.split() if w not in FILLER]
-        terms = [(MARKED + w, 1.0) for w in words]
-        terms += [(MARKED + a + PAIR + b, LITERAL_PAIR) for a, b in zip(words, words[1:], strict=False)]
+        ask = query_text(q.raw)
+        asked = set(normalize(ask).split()) if ask != q.raw else set()
+        weight = {w: ASK_BOOST if w in asked else 1.0 for w in words}
+        terms = [(MARKED + w, weight[w]) for w in words]
+        pairs = zip(words, words[1:], strict=False)
+        terms += [(MARKED + a + PAIR + b, LITERAL_PAIR * min(weight[a], weight[b])) for a, b in pairs]
         added = [w for w in q.added if w not in FILLER]  # what the question implies ("người Mỹ": foreign)
         terms += [(MARKED + w, ADDED_BOOST) for w in added if w not in words]
         terms += [(MARKED + a + PAIR + b, ADDED_BOOST * LITERAL_PAIR) for a, b in zip(added, added[1:], strict=False)]
@@ -287,6 +306,7 @@ class Matcher:
         if fuzzy_weight > 0:  # fuzzy closeness re-ranks the leading candidates only
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
             fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
+        fused += BREADTH_WEIGHT * self._breadth[pool]
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 

@@ -3,6 +3,8 @@
 import pytest
 
 from knowledge import Matcher, load_knowledge_base
+from knowledge.matcher import _breadth
+from knowledge.models import Procedure
 from knowledge.query import analyze
 from tests.kb_helpers import FIXTURE_KB
 
@@ -138,3 +140,18 @@ def test_spelled_out_phrase_also_matches_its_abbreviation_in_names():
 def test_typed_abbreviation_keeps_its_short_form_for_names_that_use_it():
     query = analyze("dong bhxh tu nguyen")
     assert "bhxh" in query.added and "xã" in [t.text for t in query.tokens]
+
+
+def test_procedures_carried_out_at_more_levels_rank_as_more_widely_used():
+    levels = ["Cấp bộ", "Cấp tỉnh, Cấp xã", "Cấp bộ, Cấp tỉnh, Cấp xã", ""]
+    breadth = _breadth([Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)])
+    assert breadth[0] == breadth[3] == 0.0 and 0.0 < breadth[1] < breadth[2] == 1.0
+
+
+def test_closing_ask_of_a_long_story_weighs_more_than_its_opening():
+    story = (
+        "Năm ngoái gia đình tôi chuyển nhà về quê ngoại sống cùng ông bà, các con đi học ở trường gần nhà, "
+        "mọi việc đều ổn định và thuận lợi. Nay tôi muốn hỏi thủ tục đăng ký kết hôn cần những gì?"
+    )
+    weights = dict(Matcher._literal_terms(analyze(story)))
+    assert weights["~kết"] > weights["~trường"]
