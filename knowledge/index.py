@@ -113,6 +113,7 @@ class FieldIndex:
             self.vocabulary.update(t for t in terms if t[0] != MARKED)
         self._merge(fields)
         self._compact()
+        self._split_single_values()
         rarity = {term: math.log(1 + (self.size - df + 0.5) / (df + 0.5)) for term, df in self.vocabulary.items()}
         self._idf, self._idf_unknown = rarity, math.log(1 + (self.size + 0.5) / 0.5)
 
@@ -153,6 +154,38 @@ class FieldIndex:
         self.n_units = offset
         self.starts = np.concatenate(starts).astype(np.int64)
         self.segment_docs = np.concatenate(docs).astype(np.int64)
+
+    def _split_single_values(self) -> None:
+        """Sum the postings of fields a procedure has one value of into postings by procedure.
+
+        The best value of a one-valued field is that value, so such postings need no maximum at query
+        time: they are summed per (term, procedure) once, here. Fields with several values (keywords,
+        phrasings, an English name) keep their postings by value. National records are all one-valued.
+        """
+        n_rows = len(self.indptr) - 1
+        seg_sizes = np.diff(np.append(self.starts, self.n_units))
+        unit_seg = np.repeat(np.arange(len(self.starts)), seg_sizes)
+        unit_single = (seg_sizes == 1)[unit_seg]
+        posting_row = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(self.indptr))
+        single = unit_single[self.units]
+        keys = posting_row[single] * max(self.size, 1) + self.segment_docs[unit_seg[self.units[single]]]
+        keys, inverse = np.unique(keys, return_inverse=True)
+        self.doc_indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys // max(self.size, 1), minlength=n_rows), out=self.doc_indptr[1:])
+        doc_type = np.uint16 if self.size <= np.iinfo(np.uint16).max else np.int32
+        self.doc_ids = (keys % max(self.size, 1)).astype(doc_type)
+        self.doc_weights = np.bincount(inverse, self.weights[single], minlength=len(keys)).astype(np.float32)
+        # several-valued fields: postings by value, values renumbered among themselves
+        multi = ~single
+        renumber = np.cumsum(~unit_single) - 1
+        self.indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(posting_row[multi], minlength=n_rows), out=self.indptr[1:])
+        self.units = renumber[self.units[multi]].astype(self.units.dtype)
+        self.weights = self.weights[multi]
+        kept = seg_sizes > 1
+        self.starts = renumber[self.starts[kept]]
+        self.segment_docs = self.segment_docs[kept]
+        self.n_units = int((~unit_single).sum())
 
     def _build(self, procedures: Sequence[Procedure], field: str) -> _Field:
         rows: dict[str, int] = {}
@@ -222,14 +255,20 @@ class FieldIndex:
             row = rows.get(term)
             if row is not None:
                 boosts[row] = boosts.get(row, 0.0) + boost
-        if not boosts or not self.n_units:
+        if not boosts:
             return np.zeros(self.size, dtype=np.float64)
         picked = np.fromiter(boosts, dtype=np.int64, count=len(boosts))
-        positions, lengths = spans(self.indptr, picked)
-        values = np.take(self.weights, positions) * np.repeat(np.fromiter(boosts.values(), np.float32), lengths)
-        per_unit = np.bincount(np.take(self.units, positions), values, minlength=self.n_units)
-        best = np.maximum.reduceat(per_unit, self.starts)  # best value of each field of each procedure
-        return np.bincount(self.segment_docs, best, minlength=self.size)
+        factors = np.fromiter(boosts.values(), np.float32)
+        positions, lengths = spans(self.doc_indptr, picked)
+        values = np.take(self.doc_weights, positions) * np.repeat(factors, lengths)
+        total = np.zeros(self.size)  # (bincount of nothing would be integers)
+        total += np.bincount(np.take(self.doc_ids, positions), values, minlength=self.size)
+        if self.n_units:  # fields with several values count by their best value
+            positions, lengths = spans(self.indptr, picked)
+            values = np.take(self.weights, positions) * np.repeat(factors, lengths)
+            per_unit = np.bincount(np.take(self.units, positions), values, minlength=self.n_units)
+            total += np.bincount(self.segment_docs, np.maximum.reduceat(per_unit, self.starts), minlength=self.size)
+        return total
 
 
 class WeightedTerms:
