@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +48,30 @@ def load_state(kb: KnowledgeBase) -> Any | None:
 
 
 def save_state(kb: KnowledgeBase, state: Any) -> Path | None:
-    """Store the index state beside the knowledge base (only for directories written by `kb import`)."""
+    """Store the index state beside the knowledge base (only for directories written by `kb import`).
+
+    Written to a temporary file first, so a process starting meanwhile never reads half a file.
+    """
     path = _cache_path(kb)
     if path is None:
         return None
-    with path.open("wb") as fh:
-        pickle.dump((fingerprint(kb), state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        with partial.open("wb") as fh:
+            pickle.dump((fingerprint(kb), state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
+
+
+def load_or_build(kb: KnowledgeBase, build: Callable[[], Any]) -> Any:
+    """The stored index state, or a new one; a stale stored copy (e.g. after an upgrade) is replaced."""
+    state = load_state(kb)
+    if state is None:
+        state = build()
+        path = _cache_path(kb)
+        if path is not None and path.is_file():
+            with contextlib.suppress(OSError):  # a read-only directory: built again at the next start
+                save_state(kb, state)
+    return state

@@ -119,9 +119,7 @@ class Matcher:
         """Index a knowledge base; `semantic` None uses stored embeddings when they exist."""
         self.kb = kb
         self.procedures = list(kb.procedures)
-        state = cache.load_state(kb)
-        if state is None:
-            state = self._build_state(self.procedures)
+        state = cache.load_or_build(kb, lambda: self._build_state(self.procedures))
         self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms = state
         self._max_idf = self.index.idf("")
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import Matcher, load_knowledge_base
-from knowledge.cache import CACHE_FILE
+from knowledge.cache import CACHE_FILE, load_state
 from knowledge.semantic import EMBEDDINGS_FILE, build_embeddings
 from tests.kb_helpers import fixture_procedures, write_kb
 
@@ -46,3 +46,10 @@ def test_numpy_blas_is_held_to_one_thread_even_when_numpy_was_imported_first(mon
     if not pinned:
         pytest.skip("numpy is not linked with OpenBLAS here")
     assert set(pinned.values()) == {1}
+
+
+def test_a_stale_lexical_cache_is_rebuilt_and_stored_again(tmp_path: Path):
+    kb = load_knowledge_base(write_kb(tmp_path, fixture_procedures()))
+    (tmp_path / CACHE_FILE).write_bytes(b"left by an older version")
+    Matcher(kb, semantic=False)
+    assert load_state(kb) is not None
