@@ -22,10 +22,9 @@ from handlers.i18n import translate
 from handlers.keyboards import main_menu
 from handlers.types import Incoming, Outgoing
 from knowledge import KnowledgeBase, Matcher
-from storage.citizens import get_or_create_citizen
-from storage.conversations import load_conversation, save_conversation
+from storage.conversations import save_conversation
 from storage.db import session_scope
-from storage.staff import get_staff
+from storage.senders import load_sender
 from storage.threads import ticket_for_thread
 from storage.tickets import get_ticket
 from storage.updates import already_processed, log_security_event
@@ -101,13 +100,12 @@ class Dispatcher:
     def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:
         if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
             return []
-        citizen = get_or_create_citizen(
+        sender = load_sender(
             session, msg.platform, msg.user_id, msg.chat_id if not msg.is_group else msg.user_id,
             language=self.settings.default_language, display_name=msg.user_name, username=msg.username,
         )
-        member = get_staff(session, msg.platform, msg.user_id)
+        citizen, member, conv = sender.citizen, sender.staff, sender.conversation
         is_admin = (msg.platform, msg.user_id) in self.settings.admins or bool(member and member.is_admin)
-        conv = load_conversation(session, msg.platform, msg.user_id)
         ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
                       citizen=citizen, conversation=conv, staff=member, is_admin=is_admin,
                       state=conv.state, data=dict(conv.data or {}))

@@ -28,14 +28,20 @@ def get_or_create_citizen(
         session.add(citizen)
         session.flush()
         return citizen
+    refresh_citizen(citizen, chat_id, display_name, username)
+    return citizen
+
+
+def refresh_citizen(citizen: Citizen, chat_id: str, display_name: str | None, username: str | None) -> None:
+    """Keep chat id and names current; a citizen who writes is reachable again."""
     if citizen.chat_id != chat_id and chat_id:
         citizen.chat_id = chat_id
     if display_name and citizen.display_name != display_name:
         citizen.display_name = display_name
     if username and citizen.username != username:
         citizen.username = username
-    citizen.unreachable_at = None
-    return citizen
+    if citizen.unreachable_at is not None:
+        citizen.unreachable_at = None
 
 
 def give_consent(session: Session, citizen: Citizen) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from storage.clock import utcnow
 from storage.models import ProcessedUpdate, SecurityEvent
 
 
@@ -13,9 +15,8 @@ def already_processed(session: Session, platform: str, update_id: str) -> bool:
 
     Call it first in a transaction: a duplicate is detected by the primary key, and rolls back.
     """
-    session.add(ProcessedUpdate(platform=platform, update_id=update_id))
-    try:
-        session.flush()
+    try:  # a plain INSERT: the unit of work would cost more than the statement itself
+        session.execute(insert(ProcessedUpdate).values(platform=platform, update_id=update_id, at=utcnow()))
     except IntegrityError:
         session.rollback()
         return True

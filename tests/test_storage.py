@@ -11,10 +11,11 @@ from sqlmodel import Session, SQLModel, select
 
 from handlers.types import Button, Outgoing
 from storage import outbox
-from storage.citizens import get_or_create_citizen, mark_unreachable
+from storage.citizens import get_citizen, get_or_create_citizen, mark_unreachable
 from storage.clock import utcnow
 from storage.conversations import load_conversation, save_conversation
 from storage.models import Citizen, TicketEvent
+from storage.senders import load_sender
 from storage.staff import add_staff, find_staff, get_staff, remove_staff
 from storage.threads import link_thread, thread_for_ticket, ticket_for_thread
 from storage.tickets import NewTicket, add_event, create_ticket, get_ticket, list_tickets, ticket_events
@@ -108,6 +109,36 @@ def test_conversation_state_survives_a_new_session(any_engine) -> None:
     with Session(any_engine) as s:
         conv = load_conversation(s, "telegram", "u1")
         assert (conv.state, conv.data["files"][0]["file_id"]) == ("fb.description", "x")
+
+
+def test_first_contact_creates_the_citizen_and_an_empty_conversation(any_engine) -> None:
+    with Session(any_engine) as s:
+        sender = load_sender(s, "telegram", "u5", "u5", display_name="Lan")
+        assert (sender.citizen.display_name, sender.staff, sender.conversation.state) == ("Lan", None, None)
+        s.commit()
+    with Session(any_engine) as s:
+        assert get_citizen(s, "telegram", "u5") is not None
+
+
+def test_known_sender_comes_with_staff_membership_and_conversation(any_engine) -> None:
+    with Session(any_engine) as s:
+        load_sender(s, "telegram", "7", "7")
+        add_staff(s, "telegram", "7", name="Cán bộ")
+        save_conversation(s, load_conversation(s, "telegram", "7"), "fb.description", {"category": "other"})
+        s.commit()
+    with Session(any_engine) as s:
+        sender = load_sender(s, "telegram", "7", "7", username="canbo")
+        assert sender.staff is not None and sender.staff.name == "Cán bộ"
+        assert (sender.conversation.state, sender.citizen.username) == ("fb.description", "canbo")
+
+
+def test_removed_staff_member_writes_as_a_citizen(any_engine) -> None:
+    with Session(any_engine) as s:
+        load_sender(s, "telegram", "8", "8")
+        remove_staff(s, add_staff(s, "telegram", "8"))
+        s.commit()
+    with Session(any_engine) as s:
+        assert load_sender(s, "telegram", "8", "8").staff is None
 
 
 def test_outbox_delivers_each_message_once_and_retries_later(any_engine) -> None:
