@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import aiohttp
-from aiogram import Bot, Dispatcher, Router, methods
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -18,6 +19,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import CallbackQuery, Message, Update
+from pydantic import ConfigDict
 from sqlalchemy.engine import Engine
 
 from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
@@ -25,20 +27,22 @@ from bot.telegram.convert import ALLOWED_UPDATES
 from bot.telegram.runtime import Runtime
 
 
-class _RawUpdates(TelegramMethod[list[dict[str, Any]]]):
-    """getUpdates returning raw dicts, so one unparseable update cannot fail the whole batch."""
+class _RawMethod(TelegramMethod[Any]):
+    """A Bot API method with plain JSON parameters and a plain JSON result.
 
-    __returning__ = list[dict[str, Any]]
-    __api_method__ = "getUpdates"
+    Our calls are rendered and checked already (`render.py`); building aiogram's typed models for every
+    button and parsing every reply into a `Message` cost more than the rest of the call. One unparseable
+    update also cannot fail a whole getUpdates batch this way.
+    """
 
-    offset: int | None = None
-    limit: int | None = None
-    timeout: int | None = None
-    allowed_updates: list[str] | None = None
+    model_config = ConfigDict(extra="allow")
+    __returning__ = Any
+    __api_method__ = ""
 
 
-def _method_class(method: str) -> type[TelegramMethod[Any]]:
-    return getattr(methods, method[0].upper() + method[1:])  # type: ignore[no-any-return]
+@functools.cache
+def _raw_method(method: str) -> type[_RawMethod]:
+    return type(f"Raw_{method}", (_RawMethod,), {"__api_method__": method})
 
 
 class AiogramApi:
@@ -48,9 +52,8 @@ class AiogramApi:
         self.bot = bot
 
     async def call(self, method: str, params: dict[str, Any], timeout: int | None = None) -> Any:
-        """Validate `params` into aiogram's method model and send it."""
-        request = _method_class(method).model_validate(params) if method != "getUpdates" else _RawUpdates(
-            **params)
+        """Send `params` as they are; the result is the JSON Telegram returned."""
+        request = _raw_method(method)(**params)
         try:
             return await self.bot(request, request_timeout=timeout)
         except TelegramRetryAfter as err:

@@ -22,6 +22,11 @@ SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocat
 Throttle = Callable[[str], Awaitable[None]]
 
 
+def result_field(result: Any, name: str) -> Any:
+    """A field of a call's result, whether the runtime returns plain JSON or the library's objects."""
+    return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+
+
 class TelegramApi(Protocol):
     """What a runtime offers: one Bot API call, raising `bot.delivery_errors` exceptions."""
 
@@ -47,7 +52,7 @@ class Delivery:
             return False
         if chat_id not in self._forum:
             chat = await self.api.call("getChat", {"chat_id": int(chat_id)})
-            self._forum[chat_id] = bool(getattr(chat, "is_forum", False))
+            self._forum[chat_id] = bool(result_field(chat, "is_forum"))
         return self._forum[chat_id]
 
     async def send(self, out: Outgoing, chat_id: str, thread_id: str | None = None,
@@ -75,7 +80,7 @@ class Delivery:
         ids: list[int] = []
         for call in calls:
             result = await self.call(call, in_place=direct or bool(ids), throttle=throttle)
-            mid = getattr(result, "message_id", None)
+            mid = result_field(result, "message_id")
             if mid is not None:
                 ids.append(int(mid))
                 if link:
@@ -120,7 +125,7 @@ class Delivery:
             except Rejected as err:  # e.g. the bot may not manage topics: post into the group instead
                 log.error("cannot create a topic for %s in %s (%s); posting without one", code, chat_id, err)
                 return await self._plain(out, chat_id, None, direct, throttle, link=code)
-            thread = str(topic.message_thread_id)
+            thread = str(result_field(topic, "message_thread_id"))
             await asyncio.to_thread(self._link, code, chat_id, thread, None)
         return await self._plain(out, chat_id, thread, direct=True, throttle=throttle, link=code)
 
