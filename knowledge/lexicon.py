@@ -317,3 +317,13 @@ FILLER_EN: frozenset[str] = _words(
     please hello hi about this that there here from as if so my our
     """
 )
+
+# Words of a procedure name's opening that say it changes an existing paper or registration rather than
+# creating it ("Cấp lại ...", "Gia hạn ...", "Hiệu đính ..."): a question that never says them is less
+# likely about that procedure than about the procedure that issues the paper.
+ACTION_MODIFIERS: tuple[str, ...] = (
+    "lại", "đổi", "gia hạn", "điều chỉnh", "hiệu đính", "thu hồi", "chấm dứt", "tạm ngừng", "giải thể",
+    "bổ sung", "cập nhật", "thay đổi", "hủy", "huỷ", "xóa", "xoá", "đính chính", "khôi phục",
+)
+# ... and words of a lost, damaged or expired paper, which a question about changing it says instead.
+PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "hư", "nhòe", "hết hạn", "sai")

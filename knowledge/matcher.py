@@ -12,7 +12,7 @@ from rapidfuzz.distance import Levenshtein
 from knowledge import cache
 from knowledge import intent as intents
 from knowledge.index import MARKED, PAIR, FieldIndex, WeightedTerms, field_values
-from knowledge.lexicon import FILLER, FILLER_FOLDED
+from knowledge.lexicon import ACTION_MODIFIERS, FILLER, FILLER_FOLDED, PAPER_TROUBLE
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
@@ -28,6 +28,8 @@ LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
 ASK_BOOST = 2.0  # weight of a long story's closing sentences (the ask) in its literal reading
 BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
 LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
+UNSAID_ACTION = 0.05  # penalty for a procedure whose name opens with a change ("cấp lại") the question never says
+ACTION_WORDS = 4  # the opening words of a name that state its action
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
@@ -125,6 +127,7 @@ class Matcher:
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = _breadth(self.procedures)
+        self._actions: dict[int, tuple[str, ...]] = {}  # modifiers opening each name, filled as needed
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -226,6 +229,37 @@ class Matcher:
         both += process.cdist([words], texts, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
         return np.maximum.reduceat(both / 2, np.array(starts, dtype=np.int64))
 
+    def _action_modifiers(self, doc: int) -> tuple[str, ...]:
+        """The modifiers (" lại ", " gia hạn "...) among the opening words of a procedure's name, padded."""
+        found = self._actions.get(doc)
+        if found is None:
+            words = normalize(self.procedures[doc].name).split()
+            if words[:2] == ["thủ", "tục"]:
+                words = words[2:]
+            opening = f" {' '.join(words[:ACTION_WORDS])} "
+            found = self._actions[doc] = tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening)
+        return found
+
+    def _unsaid_actions(self, q: Query, docs: np.ndarray) -> np.ndarray:
+        """1 for each procedure whose name opens with a change of a paper that the question never mentions.
+
+        A question about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change.
+        """
+        said = f" {q.normalized} {' '.join(q.added)} "
+        trouble = tuple(f" {w} " for w in PAPER_TROUBLE)
+        if not q.has_marks:
+            said = strip_diacritics(said)
+            trouble = tuple(strip_diacritics(w) for w in trouble)
+        out = np.zeros(len(docs))
+        if any(w in said for w in trouble):
+            return out
+        for i, doc in enumerate(docs.tolist()):
+            modifiers = self._action_modifiers(doc)
+            if not q.has_marks:
+                modifiers = tuple(strip_diacritics(m) for m in modifiers)
+            out[i] = any(m not in said for m in modifiers)
+        return out
+
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
         """Share of the question's content (weighted by rarity) found in one procedure, and that weight.
 
@@ -305,6 +339,7 @@ class Matcher:
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
             fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
         fused += BREADTH_WEIGHT * self._breadth[pool]
+        fused -= UNSAID_ACTION * self._unsaid_actions(q, pool)
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 

@@ -1,8 +1,10 @@
 """The matcher: everyday Vietnamese, abbreviations, typos, English, intents and confidence."""
 
+import numpy as np
 import pytest
 
 from knowledge import Matcher, load_knowledge_base
+from knowledge.loader import KnowledgeBase
 from knowledge.matcher import _breadth
 from knowledge.models import Procedure
 from knowledge.query import analyze
@@ -155,3 +157,23 @@ def test_closing_ask_of_a_long_story_weighs_more_than_its_opening():
     )
     weights = dict(Matcher._literal_terms(analyze(story)))
     assert weights["~kết"] > weights["~trường"]
+
+
+def _issue_and_renewal() -> Matcher:
+    procedures = [
+        Procedure(id="issue", name="Cấp giấy phép lái xe"),
+        Procedure(id="renew", name="Cấp lại giấy phép lái xe"),
+    ]
+    return Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
+
+
+def test_a_renewal_counts_as_unsaid_when_the_question_never_asks_to_renew():
+    pair = _issue_and_renewal()
+    unsaid = pair._unsaid_actions(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
+    assert unsaid.tolist() == [0.0, 1.0]
+
+
+def test_a_lost_paper_counts_as_asking_for_its_renewal():
+    pair = _issue_and_renewal()
+    unsaid = pair._unsaid_actions(pair.analyze("Tôi bị mất giấy phép lái xe"), np.arange(2))
+    assert unsaid.tolist() == [0.0, 0.0]
