@@ -327,3 +327,7 @@ ACTION_MODIFIERS: tuple[str, ...] = (
 )
 # ... and words of a lost, damaged or expired paper, which a question about changing it says instead.
 PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "hư", "nhòe", "hết hạn", "sai")
+
+# Words anywhere in a procedure name that narrow it to a special case ("... có yếu tố nước ngoài", "... lưu
+# động"): a question that neither says nor implies them is about the general procedure.
+SPECIAL_CASES: tuple[str, ...] = ("nước ngoài", "biên giới", "lưu động", "cơ quan đại diện")

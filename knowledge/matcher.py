@@ -12,11 +12,11 @@ from rapidfuzz.distance import Levenshtein
 from knowledge import cache
 from knowledge import intent as intents
 from knowledge.index import MARKED, PAIR, FieldIndex, WeightedTerms, field_values
-from knowledge.lexicon import ACTION_MODIFIERS, FILLER, FILLER_FOLDED, PAPER_TROUBLE
+from knowledge.lexicon import ACTION_MODIFIERS, FILLER, FILLER_FOLDED, PAPER_TROUBLE, SPECIAL_CASES
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
-from knowledge.query import Query, analyze
+from knowledge.query import Query, analyze, in_english
 from knowledge.semantic import SemanticIndex, query_text
 
 CANDIDATES = 50  # candidates taken from each signal before fusion
@@ -28,7 +28,7 @@ LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
 ASK_BOOST = 2.0  # weight of a long story's closing sentences (the ask) in its literal reading
 BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
 LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
-UNSAID_ACTION = 0.05  # penalty for a procedure whose name opens with a change ("cấp lại") the question never says
+UNSAID_QUALIFIER = 0.05  # penalty for a name that adds a change ("cấp lại") or a special case the question never says
 ACTION_WORDS = 4  # the opening words of a name that state its action
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
@@ -127,7 +127,7 @@ class Matcher:
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = _breadth(self.procedures)
-        self._actions: dict[int, tuple[str, ...]] = {}  # modifiers opening each name, filled as needed
+        self._qualifier_cache: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # filled as needed
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -229,35 +229,38 @@ class Matcher:
         both += process.cdist([words], texts, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
         return np.maximum.reduceat(both / 2, np.array(starts, dtype=np.int64))
 
-    def _action_modifiers(self, doc: int) -> tuple[str, ...]:
-        """The modifiers (" lại ", " gia hạn "...) among the opening words of a procedure's name, padded."""
-        found = self._actions.get(doc)
+    def _qualifiers(self, doc: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What a procedure's name adds to its subject, padded: changes of a paper among its opening words
+        (" lại ", " gia hạn "...) and special cases anywhere (" nước ngoài ", " lưu động "...)."""
+        found = self._qualifier_cache.get(doc)
         if found is None:
             words = normalize(self.procedures[doc].name).split()
             if words[:2] == ["thủ", "tục"]:
                 words = words[2:]
-            opening = f" {' '.join(words[:ACTION_WORDS])} "
-            found = self._actions[doc] = tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening)
+            opening, name = f" {' '.join(words[:ACTION_WORDS])} ", f" {' '.join(words)} "
+            found = self._qualifier_cache[doc] = (
+                tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening),
+                tuple(f" {c} " for c in SPECIAL_CASES if f" {c} " in name),
+            )
         return found
 
-    def _unsaid_actions(self, q: Query, docs: np.ndarray) -> np.ndarray:
-        """1 for each procedure whose name opens with a change of a paper that the question never mentions.
+    def _unsaid_qualifiers(self, q: Query, docs: np.ndarray) -> np.ndarray:
+        """1 for each procedure whose name adds a change of a paper or a special case the question never says.
 
-        A question about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change.
+        A question about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change;
+        what the question implies counts as said ("chồng tôi là người Nhật": "có yếu tố nước ngoài"), and
+        one written in English is taken to come from a foreigner.
         """
-        said = f" {q.normalized} {' '.join(q.added)} "
-        trouble = tuple(f" {w} " for w in PAPER_TROUBLE)
-        if not q.has_marks:
-            said = strip_diacritics(said)
-            trouble = tuple(strip_diacritics(w) for w in trouble)
+        said = f" {q.normalized} {' '.join(q.added)} {'nước ngoài' if in_english(q.normalized) else ''} "
+        plain = strip_diacritics if not q.has_marks else (lambda text: text)
+        said = plain(said)
+        change_asked = any(plain(f" {w} ") in said for w in PAPER_TROUBLE)
         out = np.zeros(len(docs))
-        if any(w in said for w in trouble):
-            return out
         for i, doc in enumerate(docs.tolist()):
-            modifiers = self._action_modifiers(doc)
-            if not q.has_marks:
-                modifiers = tuple(strip_diacritics(m) for m in modifiers)
-            out[i] = any(m not in said for m in modifiers)
+            actions, cases = self._qualifiers(doc)
+            out[i] = any(plain(c) not in said for c in cases) or (
+                not change_asked and any(plain(m) not in said for m in actions)
+            )
         return out
 
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
@@ -339,7 +342,7 @@ class Matcher:
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
             fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
         fused += BREADTH_WEIGHT * self._breadth[pool]
-        fused -= UNSAID_ACTION * self._unsaid_actions(q, pool)
+        fused -= UNSAID_QUALIFIER * self._unsaid_qualifiers(q, pool)
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 

@@ -116,6 +116,15 @@ def _is_filler(words: list[str], i: int, known_pair: Callable[[str, str], bool])
     return True
 
 
+def in_english(normalized: str) -> bool:
+    """Whether a question is written in English: unmarked, with more English function words than Vietnamese."""
+    words = normalized.split()
+    if not words or strip_diacritics(normalized) != normalized:
+        return False
+    english = sum(w in FILLER_EN for w in words)
+    return english > 0 and english > sum(w in FILLER_FOLDED for w in words)
+
+
 def analyze(
     text: str,
     known_pair: Callable[[str, str], bool] = lambda a, b: False,

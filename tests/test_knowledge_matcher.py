@@ -7,7 +7,8 @@ from knowledge import Matcher, load_knowledge_base
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import _breadth
 from knowledge.models import Procedure
-from knowledge.query import analyze
+from knowledge.normalize import normalize
+from knowledge.query import analyze, in_english
 from tests.kb_helpers import FIXTURE_KB
 
 
@@ -169,11 +170,28 @@ def _issue_and_renewal() -> Matcher:
 
 def test_a_renewal_counts_as_unsaid_when_the_question_never_asks_to_renew():
     pair = _issue_and_renewal()
-    unsaid = pair._unsaid_actions(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
+    unsaid = pair._unsaid_qualifiers(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
     assert unsaid.tolist() == [0.0, 1.0]
 
 
 def test_a_lost_paper_counts_as_asking_for_its_renewal():
     pair = _issue_and_renewal()
-    unsaid = pair._unsaid_actions(pair.analyze("Tôi bị mất giấy phép lái xe"), np.arange(2))
+    unsaid = pair._unsaid_qualifiers(pair.analyze("Tôi bị mất giấy phép lái xe"), np.arange(2))
     assert unsaid.tolist() == [0.0, 0.0]
+
+
+def test_a_special_case_counts_as_unsaid_unless_the_question_implies_it():
+    procedures = [
+        Procedure(id="general", name="Thủ tục đăng ký kết hôn"),
+        Procedure(id="foreign", name="Thủ tục đăng ký kết hôn có yếu tố nước ngoài"),
+    ]
+    pair = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
+    assert pair._unsaid_qualifiers(pair.analyze("Đăng ký kết hôn ở đâu?"), np.arange(2)).tolist() == [0.0, 1.0]
+    implied = pair.analyze("Tôi muốn kết hôn với người Nhật")
+    assert pair._unsaid_qualifiers(implied, np.arange(2)).tolist() == [0.0, 0.0]
+
+
+def test_english_is_told_from_vietnamese_typed_without_marks():
+    assert in_english(normalize("I lost my ID card"))
+    assert not in_english(normalize("toi muon lam the can cuoc"))
+    assert not in_english(normalize("Tôi muốn hỏi"))
