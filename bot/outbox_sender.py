@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from bot.delivery_errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
@@ -165,7 +166,11 @@ class OutboxSender:
         """Deliver until `stop` is set; then finish what is being sent and give the rest back."""
         try:
             while not stop.is_set():
-                started = await self.fill()
+                try:
+                    started = await self.fill()
+                except SQLAlchemyError as err:  # the database is down or restarting: keep polling
+                    log.warning("outbox %s: cannot read the queue (%s); retrying", self.platform, err)
+                    started = 0
                 if not started:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)

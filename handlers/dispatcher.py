@@ -23,7 +23,7 @@ from handlers.keyboards import main_menu
 from handlers.types import Incoming, Outgoing
 from knowledge import KnowledgeBase, Matcher
 from storage.conversations import save_conversation
-from storage.db import session_scope
+from storage.db import connection_was_lost, session_scope
 from storage.senders import load_sender
 from storage.threads import ticket_for_thread
 from storage.tickets import get_ticket
@@ -85,16 +85,21 @@ class Dispatcher:
             verdict = self.flood.check((msg.platform, msg.user_id))
             if verdict != "ok":
                 return [Outgoing(translate(self.settings.default_language, "error.flood"))] if verdict == "warn" else []
-        try:
-            with session_scope(self.engine) as session:
-                return self._handle(session, msg)
-        except IntegrityError:
-            log.info("Update %s:%s was handled concurrently by another worker", msg.platform, msg.update_id)
-            return []
-        except SQLAlchemyError:
-            log.exception("Database error while handling an update from %s:%s", msg.platform, msg.user_id)
-        except Exception:
-            log.exception("Bug while handling an update from %s:%s", msg.platform, msg.user_id)
+        for attempt in (1, 2):
+            try:
+                with session_scope(self.engine) as session:
+                    return self._handle(session, msg)
+            except IntegrityError:
+                log.info("Update %s:%s was handled concurrently by another worker", msg.platform, msg.update_id)
+                return []
+            except SQLAlchemyError as err:
+                if attempt == 1 and connection_was_lost(err):
+                    log.warning("Database connection lost; handling update %s:%s again", msg.platform, msg.update_id)
+                    continue  # nothing was committed, and the pool has replaced its stale connections
+                log.exception("Database error while handling an update from %s:%s", msg.platform, msg.user_id)
+            except Exception:
+                log.exception("Bug while handling an update from %s:%s", msg.platform, msg.user_id)
+            break
         return [Outgoing(translate(self.settings.default_language, "error.busy"))]
 
     def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 import storage.models  # noqa: F401  (registers the tables)
@@ -34,7 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # no ping before every transaction (a round trip each): a connection the server dropped fails its
+    # first statement, the pool then replaces every older connection, and callers retry (`retrying`)
+    kwargs.setdefault("pool_pre_ping", False)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
@@ -57,6 +60,11 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` up to `revision` with Alembic."""
     command.upgrade(alembic_config(url), revision)
+
+
+def connection_was_lost(err: BaseException) -> bool:
+    """Whether a database error came from a connection the server had closed (safe to retry once)."""
+    return isinstance(err, DBAPIError) and err.connection_invalidated
 
 
 @contextmanager

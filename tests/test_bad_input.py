@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -117,3 +118,17 @@ def test_flooding_gets_one_warning_then_silence(sqlite_engine, core_kb: Knowledg
 def test_command_variants_are_understood(citizen: Chat, text: str) -> None:
     citizen.say(text)
     assert "Xin chào" in citizen.text
+
+
+def test_database_connections_cut_between_messages_are_replaced_without_troubling_the_citizen(
+        pg_url: str, settings: Settings, core_kb: KnowledgeBase) -> None:
+    engine = make_engine(pg_url, pool_size=2, connect_args={"application_name": "feedback-cut-test"})
+    chat = Chat(Dispatcher(engine, settings, core_kb), "u-cut")
+    chat.say("/start")
+    with make_engine(pg_url).begin() as admin:  # as when PostgreSQL restarts or a proxy drops idle connections
+        cut = admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE application_name = 'feedback-cut-test'")).all()
+    assert cut
+    chat.press("đồng ý")
+    assert "Hệ thống đang bận" not in chat.text and chat.labels()
+    engine.dispose()

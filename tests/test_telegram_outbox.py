@@ -147,3 +147,20 @@ async def test_restart_mid_drain_loses_nothing_and_sends_nothing_twice(tmp_path:
         await runtime.stop()
         assert Counter(s.chat_id for s in tg.sent) == Counter(chats)
     assert statuses(engine) == {"sent": 30}
+
+
+async def test_sender_keeps_polling_while_the_database_is_unavailable(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'late.db'}")  # no tables yet: every claim fails
+    async with FakeTelegram() as tg:
+        tg.add_private_chat(6001)
+        runtime, sender = await new_sender(tg, engine)
+        stop = asyncio.Event()
+        running = asyncio.create_task(sender.run(stop))
+        await asyncio.sleep(0.3)
+        assert not running.done()
+        create_all(engine)  # the database is back
+        enqueue(engine, [6001])
+        await tg.wait_for(lambda: len(tg.sent_to(6001)) == 1, what="the queued message")
+        stop.set()
+        await running
+        await runtime.stop()
