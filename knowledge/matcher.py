@@ -247,7 +247,8 @@ class Matcher:
     def _unsaid_qualifiers(self, q: Query, docs: np.ndarray) -> np.ndarray:
         """1 for each procedure whose name adds a change of a paper or a special case the question never says.
 
-        A question about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change;
+        A name listing several changes ("Cấp lại, đổi, điều chỉnh ...") serves a question that says any of
+        them, and one about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change;
         what the question implies counts as said ("chồng tôi là người Nhật": "có yếu tố nước ngoài"), and
         one written in English is taken to come from a foreigner.
         """
@@ -259,7 +260,7 @@ class Matcher:
         for i, doc in enumerate(docs.tolist()):
             actions, cases = self._qualifiers(doc)
             out[i] = any(plain(c) not in said for c in cases) or (
-                not change_asked and any(plain(m) not in said for m in actions)
+                bool(actions) and not change_asked and not any(plain(m) in said for m in actions)
             )
         return out
 

@@ -195,3 +195,9 @@ def test_english_is_told_from_vietnamese_typed_without_marks():
     assert in_english(normalize("I lost my ID card"))
     assert not in_english(normalize("toi muon lam the can cuoc"))
     assert not in_english(normalize("Tôi muốn hỏi"))
+
+
+def test_a_name_listing_several_changes_serves_a_question_that_says_one_of_them():
+    procedures = [Procedure(id="card", name="Cấp lại, đổi, điều chỉnh thông tin trên thẻ BHYT")]
+    single = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
+    assert single._unsaid_qualifiers(single.analyze("Thủ tục đổi thẻ BHYT"), np.arange(1)).tolist() == [0.0]
