@@ -17,7 +17,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.query import Query, analyze, in_english
-from knowledge.semantic import SemanticIndex, query_text
+from knowledge.semantic import SemanticIndex, ask_of
 
 CANDIDATES = 50  # candidates taken from each signal before fusion
 FUZZY_CANDIDATES = 12  # leading candidates re-ranked by fuzzy closeness
@@ -188,11 +188,10 @@ class Matcher:
 
         A citizen's story written with marks says what it means in the administration's words; the
         chat-style rewrites and folded forms that help short typed questions only add ambiguity there.
-        A long story's closing sentences, where citizens put the ask (what the encoder reads), weigh double.
+        The sentences that ask (ending with "?", or a long story's closing ones) weigh double.
         """
         words = [w for w in q.normalized.split() if w not in FILLER]
-        ask = query_text(q.raw)
-        asked = set(normalize(ask).split()) if ask != q.raw else set()
+        asked = set(normalize(ask_of(q.raw)).split())
         weight = {w: ASK_BOOST if w in asked else 1.0 for w in words}
         terms = [(MARKED + w, weight[w]) for w in words]
         pairs = zip(words, words[1:], strict=False)

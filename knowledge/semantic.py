@@ -106,6 +106,20 @@ def query_text(text: str) -> str:
     return " ".join(kept[-QUERY_WORDS:])
 
 
+def ask_of(text: str) -> str:
+    """The part of a question that asks, or "" when that is all of it.
+
+    A question that also tells a story asks in its sentences ending with "?"; without one, a long story
+    asks in its closing sentences (what the encoder reads).
+    """
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    if len(sentences) > 1 and asking and len(asking) < len(sentences):
+        return " ".join(asking)
+    closing = query_text(text)
+    return closing if closing != text else ""
+
+
 class SemanticIndex:
     """Stored passage vectors aligned with a knowledge base's procedures, and a query encoder."""
 

@@ -9,6 +9,7 @@ from knowledge.matcher import _breadth
 from knowledge.models import Procedure
 from knowledge.normalize import normalize
 from knowledge.query import analyze, in_english
+from knowledge.semantic import ask_of
 from tests.kb_helpers import FIXTURE_KB
 
 
@@ -201,3 +202,9 @@ def test_a_name_listing_several_changes_serves_a_question_that_says_one_of_them(
     procedures = [Procedure(id="card", name="Cấp lại, đổi, điều chỉnh thông tin trên thẻ BHYT")]
     single = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
     assert single._unsaid_qualifiers(single.analyze("Thủ tục đổi thẻ BHYT"), np.arange(1)).tolist() == [0.0]
+
+
+def test_the_asking_sentence_of_a_story_is_its_ask_wherever_it_stands():
+    story = "Con tôi sắp ra đời. Làm khai sinh cho con cần những giấy tờ gì? Chúng tôi chưa đăng ký kết hôn."
+    assert ask_of(story) == "Làm khai sinh cho con cần những giấy tờ gì?"
+    assert ask_of("Làm khai sinh cho con cần những giấy tờ gì?") == ""
