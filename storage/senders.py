@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, select
 
 from storage.citizens import get_or_create_citizen, refresh_citizen
@@ -27,7 +27,8 @@ _SENDER = (
     .outerjoin(StaffMember, and_(StaffMember.platform == Citizen.platform, StaffMember.user_id == Citizen.user_id,
                                  StaffMember.active == True))  # noqa: E712
     .outerjoin(Conversation, and_(Conversation.platform == Citizen.platform, Conversation.user_id == Citizen.user_id))
-)
+    .where(Citizen.platform == bindparam("platform"), Citizen.user_id == bindparam("user_id"))
+)  # built once: constructing the statement per update cost as much as running it
 
 
 def load_sender(session: Session, platform: str, user_id: str, chat_id: str, *, language: str = "vi",
@@ -36,7 +37,7 @@ def load_sender(session: Session, platform: str, user_id: str, chat_id: str, *, 
 
     A known citizen costs one query (the common case); a first contact falls back to one per table.
     """
-    row = session.exec(_SENDER.where(Citizen.platform == platform, Citizen.user_id == user_id)).first()
+    row = session.exec(_SENDER, params={"platform": platform, "user_id": user_id}).first()
     if row is None:
         citizen = get_or_create_citizen(session, platform, user_id, chat_id, language=language,
                                         display_name=display_name, username=username)

@@ -111,6 +111,16 @@ def test_conversation_state_survives_a_new_session(any_engine) -> None:
         assert (conv.state, conv.data["files"][0]["file_id"]) == ("fb.description", "x")
 
 
+def test_stored_conversation_moves_on_to_its_latest_state(any_engine) -> None:
+    for state, data in (("fb.category", {}), ("fb.description", {"category": "other", "note": "Đường"})):
+        with Session(any_engine) as s:
+            save_conversation(s, load_conversation(s, "telegram", "u2"), state, data)
+            s.commit()
+    with Session(any_engine) as s:
+        conv = load_conversation(s, "telegram", "u2")
+        assert (conv.state, conv.data) == ("fb.description", {"category": "other", "note": "Đường"})
+
+
 def test_first_contact_creates_the_citizen_and_an_empty_conversation(any_engine) -> None:
     with Session(any_engine) as s:
         sender = load_sender(s, "telegram", "u5", "u5", display_name="Lan")
