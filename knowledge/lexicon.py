@@ -322,7 +322,7 @@ FILLER_EN: frozenset[str] = _words(
 # creating it ("Cấp lại ...", "Gia hạn ...", "Hiệu đính ..."): a question that never says them is less
 # likely about that procedure than about the procedure that issues the paper.
 ACTION_MODIFIERS: tuple[str, ...] = (
-    "lại", "đổi", "gia hạn", "điều chỉnh", "hiệu đính", "thu hồi", "chấm dứt", "tạm ngừng", "giải thể",
+    "lại", "đổi", "gia hạn", "điều chỉnh", "hiệu đính", "thu hồi", "chấm dứt", "dừng", "ngừng", "giải thể",
     "bổ sung", "cập nhật", "thay đổi", "hủy", "huỷ", "xóa", "xoá", "đính chính", "khôi phục",
 )
 # ... and words of a lost, damaged or expired paper, which a question about changing it says instead.
