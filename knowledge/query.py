@@ -20,7 +20,9 @@ def _is_acronym(key: str, expansion: str) -> bool:
 
 
 # expansion (as written, with marks) -> abbreviation: procedure names use both ("thẻ BHYT")
-_ACRONYMS = {normalize(v): k for k, v in REPLACE.items() if _is_acronym(k, v)}
+_ACRONYMS = {
+    normalize(v): k for k, v in REPLACE.items() if _is_acronym(k, v) and not set(normalize(v).split()) <= FILLER
+}
 _MAX_ACRONYM = max((len(v.split()) for v in _ACRONYMS), default=0)
 
 
