@@ -1,11 +1,15 @@
-"""Stored indexes beside a knowledge base: embeddings and the lexical cache."""
+"""Stored indexes beside a knowledge base: embeddings and the lexical cache; the lexical scoring."""
 
+import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from knowledge import Matcher, load_knowledge_base
 from knowledge.cache import CACHE_FILE, load_state
+from knowledge.index import FIELD_WEIGHTS, K1, B, FieldIndex, field_values, terms_of
+from knowledge.normalize import normalize
 from knowledge.semantic import EMBEDDINGS_FILE, build_embeddings
 from tests.kb_helpers import fixture_procedures, write_kb
 
@@ -53,3 +57,40 @@ def test_a_stale_lexical_cache_is_rebuilt_and_stored_again(tmp_path: Path):
     (tmp_path / CACHE_FILE).write_bytes(b"left by an older version")
     Matcher(kb, semantic=False)
     assert load_state(kb) is not None
+
+
+def _reference_scores(procedures, terms):
+    """BM25 per field, the best value of each field, summed with the field weights (written plainly)."""
+    scores = [0.0] * len(procedures)
+    for field, field_weight in FIELD_WEIGHTS.items():
+        values = [[Counter(terms_of(normalize(v).split(), marked=True)) for v in field_values(p, field) if normalize(v)]
+                  for p in procedures]
+        lengths = [len(normalize(v).split()) for p in procedures for v in field_values(p, field) if normalize(v)]
+        average = sum(lengths) / len(lengths) if lengths else 1.0
+        for doc, units in enumerate(values):
+            best = 0.0
+            for counts in units:
+                length = sum(1 for t in counts.elements() if "_" not in t and not t.startswith("~"))
+                total = 0.0
+                for term, boost in terms:
+                    tf = counts.get(term, 0)
+                    if tf:
+                        df = sum(any(term in c for c in other) for other in values)
+                        idf = math.log1p((len(procedures) - df + 0.5) / (df + 0.5))
+                        total += boost * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+                best = max(best, total)
+            scores[doc] += field_weight * best
+    return scores
+
+
+def test_scores_are_the_best_value_of_each_field_summed_with_field_weights():
+    procedures = load_knowledge_base().procedures[:25]
+    index = FieldIndex(procedures)
+    for terms in ([("khai", 1.0), ("sinh", 1.0), ("khai_sinh", 1.0)], [("~đăng", 0.5), ("ky", 1.0), ("ho", 0.6)]):
+        assert index.score(terms).tolist() == pytest.approx(_reference_scores(procedures, terms), rel=1e-5, abs=1e-9)
+
+
+def test_a_repeated_question_term_weighs_as_one_term_with_the_summed_weight():
+    index = FieldIndex(load_knowledge_base().procedures)
+    twice = index.score([("khai", 1.0), ("sinh", 0.5), ("khai", 1.0)])
+    assert twice.tolist() == pytest.approx(index.score([("khai", 2.0), ("sinh", 0.5)]).tolist())
