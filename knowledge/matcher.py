@@ -11,11 +11,12 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import cache
 from knowledge import intent as intents
-from knowledge.index import MARKED, PAIR, FieldIndex, WeightedTerms, field_values
+from knowledge.index import MARKED, PAIR, FieldIndex, field_values
 from knowledge.lexicon import ACTION_MODIFIERS, FILLER, FILLER_FOLDED, PAPER_TROUBLE, SPECIAL_CASES
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
+from knowledge.postings import WeightedTerms
 from knowledge.query import Query, analyze, in_english
 from knowledge.semantic import SemanticIndex, ask_of
 
@@ -25,7 +26,7 @@ DENSE_MIN = 0.2  # share of the semantic signal for short questions (SHORT_QUEST
 DENSE_MAX = 0.5  # ... and for long ones (LONG_QUESTION content words or more), or without phrasings
 CONTAIN_MAX = 0.15  # share of name containment in the same cases (the rest stays with exact words)
 LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
-ASK_BOOST = 2.0  # weight of a long story's closing sentences (the ask) in its literal reading
+ASK_BOOST = 2.0  # weight of the ask (a story's "?" sentences, or a long one's closing ones) in the literal reading
 BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
 LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
 UNSAID_QUALIFIER = 0.05  # penalty for a name that adds a change ("cấp lại") or a special case the question never says
