@@ -11,6 +11,7 @@ import numpy as np
 
 from knowledge.models import Procedure
 from knowledge.normalize import fold_word, normalize
+from knowledge.postings import DocTerms, TermSet, index_type, spans
 
 # Field name -> weight. Multi-valued fields score as the best of their values.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -51,14 +52,6 @@ def terms_of(words: Sequence[str], marked: bool) -> list[str]:
     return terms
 
 
-def spans(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of every entry of the given CSR rows, in order, and each row's length."""
-    starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)  # row start minus its offset in the output
-    return np.arange(len(shift), dtype=np.int64) + shift, lengths
-
-
 @dataclass
 class _Field:
     """Postings of one field in CSR form: term -> row of (unit, BM25 weight); a unit is one value."""
@@ -70,34 +63,6 @@ class _Field:
     n_units: int
     starts: np.ndarray  # first unit of each procedure that has units
     docs: np.ndarray  # those procedures
-
-
-class TermSet:
-    """Membership among the index terms by row mask: no second copy of the term strings."""
-
-    def __init__(self, rows: dict[str, int], mask: np.ndarray) -> None:
-        self._rows = rows
-        self._mask = mask.astype(np.uint8).tobytes()  # bytes index faster than an array
-
-    def __contains__(self, term: object) -> bool:
-        row = self._rows.get(term)  # type: ignore[call-overload]
-        return row is not None and self._mask[row] == 1
-
-
-class DocTerms(Sequence[frozenset[str]]):
-    """The syllables (both forms) of each procedure, stored as rows of the index (CSR by procedure)."""
-
-    def __init__(self, terms: list[str], indptr: np.ndarray, rows: np.ndarray) -> None:
-        self._terms = terms
-        self._indptr = indptr
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._indptr) - 1
-
-    def __getitem__(self, doc: int) -> frozenset[str]:  # type: ignore[override]
-        terms = self._terms
-        return frozenset([terms[r] for r in self._rows[self._indptr[doc] : self._indptr[doc + 1]].tolist()])
 
 
 class FieldIndex:
@@ -127,7 +92,7 @@ class FieldIndex:
         indptr = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(sizes, out=indptr[1:])
         flat = [self.rows[t] for s in self._doc_sets for t in sorted(s)]
-        self.doc_terms = DocTerms(terms, indptr, np.array(flat, dtype=np.int32))
+        self.doc_terms = DocTerms(terms, indptr, np.array(flat, dtype=index_type(len(terms))))
         del self._pair_terms, self._doc_sets
 
     def _merge(self, fields: dict[str, _Field]) -> None:
@@ -148,7 +113,7 @@ class FieldIndex:
         self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.indptr[1:])
         flat = [pair for plist in parts.values() for pair in plist]
-        unit_type = np.uint16 if offset <= np.iinfo(np.uint16).max else np.int32  # half the memory when it fits
+        unit_type = index_type(offset)
         self.units = np.concatenate([u for u, _ in flat]).astype(unit_type) if flat else np.zeros(0, unit_type)
         self.weights = np.concatenate([w for _, w in flat]).astype(np.float32) if flat else np.zeros(0, np.float32)
         self.n_units = offset
@@ -172,8 +137,7 @@ class FieldIndex:
         keys, inverse = np.unique(keys, return_inverse=True)
         self.doc_indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // max(self.size, 1), minlength=n_rows), out=self.doc_indptr[1:])
-        doc_type = np.uint16 if self.size <= np.iinfo(np.uint16).max else np.int32
-        self.doc_ids = (keys % max(self.size, 1)).astype(doc_type)
+        self.doc_ids = (keys % max(self.size, 1)).astype(index_type(self.size))
         self.doc_weights = np.bincount(inverse, self.weights[single], minlength=len(keys)).astype(np.float32)
         # several-valued fields: postings by value, values renumbered among themselves
         multi = ~single
@@ -269,37 +233,3 @@ class FieldIndex:
             per_unit = np.bincount(np.take(self.units, positions), values, minlength=self.n_units)
             total += np.bincount(self.segment_docs, np.maximum.reduceat(per_unit, self.starts), minlength=self.size)
         return total
-
-
-class WeightedTerms:
-    """Weighted terms of each procedure (e.g. its name's), stored once as arrays (CSR by procedure)."""
-
-    def __init__(self, per_doc: Sequence[dict[str, float]]) -> None:
-        self.ids: dict[str, int] = {}
-        rows: list[int] = []
-        values: list[float] = []
-        sizes: list[int] = []
-        for terms in per_doc:
-            sizes.append(len(terms))
-            for term, weight in terms.items():
-                rows.append(self.ids.setdefault(term, len(self.ids)))
-                values.append(weight)
-        self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=self.indptr[1:])
-        self.rows = np.array(rows, dtype=np.int32)
-        self.weights = np.array(values, dtype=np.float64)
-        self.totals = np.bincount(np.repeat(np.arange(len(sizes)), sizes), self.weights, minlength=len(sizes))
-
-    def shares(self, docs: np.ndarray, said: Iterable[str]) -> np.ndarray:
-        """For each procedure, the weight of its terms that were said, as a share of all its weight."""
-        out = np.zeros(len(docs))
-        if not len(docs):
-            return out
-        mark = np.zeros(len(self.ids) + 1, dtype=bool)
-        mark[[i for i in map(self.ids.get, said) if i is not None]] = True
-        positions, lengths = spans(self.indptr, docs)
-        owner = np.repeat(np.arange(len(docs)), lengths)
-        found = np.bincount(owner, self.weights[positions] * mark[self.rows[positions]], minlength=len(docs))
-        totals = self.totals[docs]
-        np.divide(found, totals, out=out, where=totals > 0)
-        return out
