@@ -330,4 +330,6 @@ PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "h
 
 # Words anywhere in a procedure name that narrow it to a special case ("... có yếu tố nước ngoài", "... lưu
 # động"): a question that neither says nor implies them is about the general procedure.
-SPECIAL_CASES: tuple[str, ...] = ("nước ngoài", "biên giới", "lưu động", "cơ quan đại diện")
+SPECIAL_CASES: tuple[str, ...] = (
+    "nước ngoài", "biên giới", "lưu động", "cơ quan đại diện", "tạm thời", "khẩn cấp", "thí điểm", "đặc biệt",
+)
