@@ -36,4 +36,4 @@ def test_portal_questions_find_a_linked_procedure_in_the_lexical_top5(tmp_path_f
     out: Path = tmp_path_factory.mktemp("national")
     kb = import_path(NATIONAL_RECORDS, out, show_progress=False)
     report = evaluate_file(Matcher(kb, semantic=False), DVC_QUESTIONS)
-    assert report.figures["hit@5"] >= 0.45
+    assert report.figures["hit@5"] >= 0.48
