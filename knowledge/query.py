@@ -24,12 +24,15 @@ _ACRONYMS = {
     normalize(v): k for k, v in REPLACE.items() if _is_acronym(k, v) and not set(normalize(v).split()) <= FILLER
 }
 _MAX_ACRONYM = max((len(v.split()) for v in _ACRONYMS), default=0)
+_ACRONYM_STARTS = {v.split()[0] for v in _ACRONYMS}  # a phrase can only start with one of these words
 
 
 def acronyms_of(words: list[str]) -> list[str]:
     """Abbreviations of the phrases a question spells out ("bảo hiểm y tế" -> "bhyt")."""
     found: list[str] = []
     for i in range(len(words)):
+        if words[i] not in _ACRONYM_STARTS:
+            continue
         for n in range(min(_MAX_ACRONYM, len(words) - i), 1, -1):
             short = _ACRONYMS.get(" ".join(words[i : i + n]))
             if short is not None and short not in found:
@@ -69,6 +72,10 @@ class Query:
         return [t.folded for t in self.tokens]
 
 
+_REPLACE_STARTS = {k.split()[0] for k in _REPLACE}  # first words of the phrases (rules start nowhere else)
+_ADD_STARTS = {k.split()[0] for k in _ADD}
+
+
 def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, int, str]]]:
     """Apply replacement rules (with the group of each output word), then find synonym spans."""
     out: list[str] = []
@@ -76,6 +83,11 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
     i = 0
     folded = [fold_word(w) for w in words]
     while i < len(words):
+        if folded[i] not in _REPLACE_STARTS:
+            out.append(words[i])
+            groups.append(-1)
+            i += 1
+            continue
         for n in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             key = " ".join(folded[i : i + n])
             if key in _REPLACE and (n > 1 or len(key) > 1 or words[i] == key):
@@ -91,6 +103,8 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
     spans: list[tuple[int, int, str]] = []
     folded = [fold_word(w) for w in out]
     for i in range(len(out)):
+        if folded[i] not in _ADD_STARTS:
+            continue
         for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
             key = " ".join(folded[i : i + n])
             if key in _ADD:
