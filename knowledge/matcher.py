@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +31,11 @@ ASK_BOOST = 2.0  # weight of the ask (a story's "?" sentences, or a long one's c
 BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
 LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
 UNSAID_QUALIFIER = 0.05  # penalty for a name that adds a change ("cấp lại") or a special case the question never says
+GENERAL_CANDIDATE = 0.07  # ... and more when the general procedure it narrows is a candidate too
 ACTION_WORDS = 4  # the opening words of a name that state its action
 SHORT_QUESTION = 6
 LONG_QUESTION = 15
+_LEVEL_NOTE = re.compile(r"\(\s*thực hiện tại [^)]*\)", re.IGNORECASE)  # "(thực hiện tại cấp tỉnh)"
 FUZZY_WEIGHT = 0.25  # share of the fused score taken by fuzzy similarity
 MARKED_BOOST = 0.5  # weight of terms that keep their diacritics, when the question has them
 FOLDED_WEIGHT = 1.0  # weight of diacritic-free terms when the question has marks
@@ -129,6 +132,7 @@ class Matcher:
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = _breadth(self.procedures)
         self._qualifier_cache: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # filled as needed
+        self._name_words_cache: dict[int, frozenset[str]] = {}  # filled as needed
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -264,6 +268,31 @@ class Matcher:
             )
         return out
 
+    def _name_words(self, doc: int) -> frozenset[str]:
+        """The words of a procedure's name, without a leading "Thủ tục" and its level note."""
+        found = self._name_words_cache.get(doc)
+        if found is None:
+            words = normalize(_LEVEL_NOTE.sub(" ", self.procedures[doc].name)).split()
+            found = self._name_words_cache[doc] = frozenset(words[2:] if words[:2] == ["thủ", "tục"] else words)
+        return found
+
+    def _narrowing_a_candidate(self, docs: np.ndarray, unsaid: np.ndarray) -> np.ndarray:
+        """1 for each candidate with an unsaid qualifier whose general procedure is a candidate too.
+
+        The general procedure is one without unsaid qualifiers whose name is made of words of the narrower
+        name ("Cấp giấy phép lái xe" for "Cấp lại giấy phép lái xe", "Đăng ký khai sinh" for "Đăng ký khai
+        sinh có yếu tố nước ngoài"): the question that says nothing of the difference is about it.
+        """
+        out = np.zeros(len(docs))
+        qualified = np.flatnonzero(unsaid)
+        if not len(qualified):
+            return out
+        general = [self._name_words(doc) for doc in docs[unsaid == 0].tolist()]
+        for i in qualified.tolist():
+            words = self._name_words(int(docs[i]))
+            out[i] = any(g < words for g in general)
+        return out
+
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
         """Share of the question's content (weighted by rarity) found in one procedure, and that weight.
 
@@ -343,7 +372,8 @@ class Matcher:
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
             fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
         fused += BREADTH_WEIGHT * self._breadth[pool]
-        fused -= UNSAID_QUALIFIER * self._unsaid_qualifiers(q, pool)
+        unsaid = self._unsaid_qualifiers(q, pool)
+        fused -= UNSAID_QUALIFIER * unsaid + GENERAL_CANDIDATE * self._narrowing_a_candidate(pool, unsaid)
         order = np.argsort(-fused, kind="stable")
         return [(int(pool[i]), float(fused[i])) for i in order]
 

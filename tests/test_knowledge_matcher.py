@@ -181,6 +181,23 @@ def test_a_lost_paper_counts_as_asking_for_its_renewal():
     assert unsaid.tolist() == [0.0, 0.0]
 
 
+def test_a_renewal_narrows_the_issue_only_when_the_issue_is_a_candidate_too():
+    pair = _issue_and_renewal()
+    unsaid = pair._unsaid_qualifiers(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
+    assert pair._narrowing_a_candidate(np.arange(2), unsaid).tolist() == [0.0, 1.0]
+    assert pair._narrowing_a_candidate(np.array([1]), unsaid[1:]).tolist() == [0.0]
+
+
+def test_names_at_other_levels_narrow_each_other_regardless_of_their_level_notes():
+    procedures = [
+        Procedure(id="issue", name="Cấp thẻ căn cước (thực hiện tại cấp trung ương)"),
+        Procedure(id="renew", name="Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)"),
+    ]
+    pair = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
+    unsaid = pair._unsaid_qualifiers(pair.analyze("Làm thẻ căn cước ở đâu?"), np.arange(2))
+    assert pair._narrowing_a_candidate(np.arange(2), unsaid).tolist() == [0.0, 1.0]
+
+
 def test_a_special_case_counts_as_unsaid_unless_the_question_implies_it():
     procedures = [
         Procedure(id="general", name="Thủ tục đăng ký kết hôn"),
