@@ -13,6 +13,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from knowledge.models import Agency, Channels, Procedure
+from knowledge.packed import PackedTexts
 
 try:  # the C loader is several times faster; fall back when libyaml is absent
     _YamlLoader: Any = yaml.CSafeLoader
@@ -203,6 +204,7 @@ class SharedValues:
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
         self._channels: dict[Channels, Channels] = {}
+        self._packed: dict[PackedTexts, PackedTexts] = {}
         self._field_sets: dict[frozenset[str], set[str]] = {}
 
     def share(self, records: list[Any]) -> None:
@@ -215,6 +217,8 @@ class SharedValues:
                     values[name] = texts.setdefault(value, value)
                 elif isinstance(value, list) and value and isinstance(value[0], str):
                     value[:] = [texts.setdefault(v, v) for v in value]
+                elif isinstance(value, PackedTexts):
+                    values[name] = self._packed.setdefault(value, value)
                 elif isinstance(value, Channels):
                     values[name] = self._channels.setdefault(value, value)
             given = record.__pydantic_fields_set__

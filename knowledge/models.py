@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge.packed import PackedTexts
+
 
 class _Record(BaseModel):
     """Common settings: unknown keys are errors, records are immutable."""
@@ -53,12 +55,12 @@ class Procedure(_Record):
     channels: Channels = Field(default_factory=Channels)
     online_url: str | None = None
     postal_return: bool = False
-    documents: list[str] = Field(default_factory=list)
-    steps: list[str] = Field(default_factory=list)
+    documents: PackedTexts = Field(default_factory=PackedTexts)  # long, rarely read: kept compressed
+    steps: PackedTexts = Field(default_factory=PackedTexts)  # long, rarely read: kept compressed
     processing_time: str = ""
     fee: str = ""
     result: str = ""
-    legal_basis: list[str] = Field(default_factory=list)
+    legal_basis: PackedTexts = Field(default_factory=PackedTexts)  # long, rarely read: kept compressed
     linked: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     phrasings: list[str] = Field(default_factory=list)
