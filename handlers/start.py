@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.context import Context
 from handlers.keyboards import consent_buttons, main_menu, menu_row
 from handlers.types import Button, Outgoing
@@ -15,8 +17,14 @@ def start(ctx: Context) -> list[Outgoing]:
     name = f" {ctx.incoming.user_name}" if ctx.incoming.user_name else ""
     greeting = ctx.t("start.greeting", name=name, office=ctx.settings.office_name)
     if ctx.citizen.consent_at is None:
-        return [ctx.reply(greeting), ctx.reply(ctx.t("start.privacy"), consent_buttons(ctx.t))]
-    return [ctx.reply(greeting), menu(ctx)]
+        return leading(greeting, [ctx.reply(ctx.t("start.privacy"), consent_buttons(ctx.t))])
+    return leading(greeting, [menu(ctx)])
+
+
+def leading(note: str, answers: list[Outgoing]) -> list[Outgoing]:
+    """`note` at the top of the first answer: one message on the citizen's phone instead of two."""
+    first, *rest = answers
+    return [replace(first, text=f"{note}\n\n{first.text}"), *rest]
 
 
 def menu(ctx: Context) -> Outgoing:
@@ -32,12 +40,12 @@ def on_consent(ctx: Context, answer: str, then: str) -> list[Outgoing]:
     if then == "fb":
         from handlers.feedback import begin  # the feedback flow asked for consent first
 
-        return [ctx.reply(ctx.t("consent.thanks")), *begin(ctx)]
+        return leading(ctx.t("consent.thanks"), begin(ctx))
     if then == "q" and ctx.data.get("pending_question"):
         from handlers.feedback import open_question_ticket  # a question waiting to go to staff
 
-        return [ctx.reply(ctx.t("consent.thanks")), *open_question_ticket(ctx, ctx.data["pending_question"])]
-    return [ctx.reply(ctx.t("consent.thanks")), menu(ctx)]
+        return leading(ctx.t("consent.thanks"), open_question_ticket(ctx, ctx.data["pending_question"]))
+    return leading(ctx.t("consent.thanks"), [menu(ctx)])
 
 
 def privacy(ctx: Context) -> list[Outgoing]:

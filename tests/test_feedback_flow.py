@@ -16,6 +16,16 @@ def test_start_shows_privacy_notice_and_consent_button_before_the_menu(citizen: 
     assert "📝 Gửi phản ánh, kiến nghị" not in citizen.labels()
 
 
+def test_greeting_and_privacy_notice_arrive_as_one_message(citizen: Chat) -> None:
+    citizen.say("/start")
+    assert len(citizen.last) == 1 and citizen.last[0].text.startswith("Xin chào Lan!")
+
+
+def test_thanks_for_consent_and_the_menu_arrive_as_one_message(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    assert len(citizen.last) == 1 and citizen.last[0].text.startswith("Cảm ơn bạn đã đồng ý.")
+
+
 def test_consent_leads_to_the_main_menu(citizen: Chat) -> None:
     citizen.start_and_consent()
     assert citizen.labels() == ["📝 Gửi phản ánh, kiến nghị", "📚 Tra cứu thủ tục", "📂 Phản ánh của tôi",

@@ -52,9 +52,9 @@ class Citizen:
 
 async def file_ticket_with_photo(citizen: Citizen) -> str:
     """/start -> consent -> menu -> feedback flow with a photo; returns the ticket code."""
-    greeting = await citizen.say("/start", 2)
+    greeting = await citizen.say("/start")
     assert "consent:yes:menu" in greeting[-1].callback_data
-    menu = await citizen.press("consent:yes:menu", 2)
+    menu = await citizen.press("consent:yes:menu")
     assert "m:feedback" in menu[-1].callback_data
     ask_category = await citizen.press("m:feedback")
     category = categories()[0].id
@@ -208,5 +208,5 @@ async def test_worker_processes_handle_updates_in_order_per_chat(tmp_path: Any, 
         async with BotHarness(tg, app) as bot:
             assert bot.runtime is not None and bot.runtime.workers is not None
             citizens = [Citizen(tg, 1001 + i) for i in range(3)]
-            greetings = await asyncio.gather(*(c.say("/start", 2) for c in citizens))
+            greetings = await asyncio.gather(*(c.say("/start") for c in citizens))
             assert all("consent:yes:menu" in g[-1].callback_data for g in greetings)
