@@ -118,6 +118,25 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return (values - lo) / (hi - lo)
 
 
+def _qualifiers(proc: Procedure) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a procedure's name adds to its subject, padded: changes of a paper among its opening words
+    (" lại ", " gia hạn "...) and special cases anywhere (" nước ngoài ", " lưu động "...)."""
+    words = normalize(proc.name).split()
+    if words[:2] == ["thủ", "tục"]:
+        words = words[2:]
+    opening, name = f" {' '.join(words[:ACTION_WORDS])} ", f" {' '.join(words)} "
+    return (
+        tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening),
+        tuple(f" {c} " for c in SPECIAL_CASES if f" {c} " in name),
+    )
+
+
+def _name_words(proc: Procedure) -> frozenset[str]:
+    """The words of a procedure's name, without a leading "Thủ tục" and its level note."""
+    words = normalize(_LEVEL_NOTE.sub(" ", proc.name)).split()
+    return frozenset(words[2:] if words[:2] == ["thủ", "tục"] else words)
+
+
 class Matcher:
     """Vietnamese-aware search over a knowledge base."""
 
@@ -126,28 +145,31 @@ class Matcher:
         self.kb = kb
         self.procedures = list(kb.procedures)
         state = cache.load_or_build(kb, lambda: self._build_state(self.procedures))
-        self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms = state
+        (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms, self._qualifier_list,
+         self._name_words) = state
         self._max_idf = self.index.idf("")
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = _breadth(self.procedures)
-        self._qualifier_cache: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # filled as needed
-        self._name_words_cache: dict[int, frozenset[str]] = {}  # filled as needed
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
     def _build_state(procedures: list[Procedure]) -> tuple[Any, ...]:
-        """The lexical index, its vocabulary, every known word, the texts compared fuzzily, name terms."""
+        """The lexical index, its vocabulary, every known word, the texts compared fuzzily, name terms, and
+        per procedure the qualifiers and the words of its name (all read per question, so made ahead)."""
         index = FieldIndex(procedures)
         vocab = [w for w, _ in index.vocabulary.most_common() if len(w) >= 2]
         known = set(vocab) | _all_words(procedures)
         fuzzy_texts = [[fold(v) for f in ("name", "keywords") for v in field_values(p, f)] for p in procedures]
         name_terms = WeightedTerms([_weighted_name_terms(index, p) for p in procedures])
-        return index, vocab, known, fuzzy_texts, name_terms
+        qualifiers = [_qualifiers(p) for p in procedures]
+        name_words = [_name_words(p) for p in procedures]
+        return index, vocab, known, fuzzy_texts, name_terms, qualifiers, name_words
 
     def save_cache(self) -> None:
         """Store the lexical index beside an imported knowledge base for a fast start-up."""
-        state = (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms)
+        state = (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms,
+                 self._qualifier_list, self._name_words)
         cache.save_state(self.kb, state)
 
     # -- query reading ---------------------------------------------------------------------------
@@ -233,21 +255,6 @@ class Matcher:
         both += process.cdist([words], texts, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
         return np.maximum.reduceat(both / 2, np.array(starts, dtype=np.int64))
 
-    def _qualifiers(self, doc: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """What a procedure's name adds to its subject, padded: changes of a paper among its opening words
-        (" lại ", " gia hạn "...) and special cases anywhere (" nước ngoài ", " lưu động "...)."""
-        found = self._qualifier_cache.get(doc)
-        if found is None:
-            words = normalize(self.procedures[doc].name).split()
-            if words[:2] == ["thủ", "tục"]:
-                words = words[2:]
-            opening, name = f" {' '.join(words[:ACTION_WORDS])} ", f" {' '.join(words)} "
-            found = self._qualifier_cache[doc] = (
-                tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening),
-                tuple(f" {c} " for c in SPECIAL_CASES if f" {c} " in name),
-            )
-        return found
-
     def _unsaid_qualifiers(self, q: Query, docs: np.ndarray) -> np.ndarray:
         """1 for each procedure whose name adds a change of a paper or a special case the question never says.
 
@@ -262,19 +269,11 @@ class Matcher:
         change_asked = any(plain(f" {w} ") in said for w in PAPER_TROUBLE)
         out = np.zeros(len(docs))
         for i, doc in enumerate(docs.tolist()):
-            actions, cases = self._qualifiers(doc)
+            actions, cases = self._qualifier_list[doc]
             out[i] = any(plain(c) not in said for c in cases) or (
                 bool(actions) and not change_asked and not any(plain(m) in said for m in actions)
             )
         return out
-
-    def _name_words(self, doc: int) -> frozenset[str]:
-        """The words of a procedure's name, without a leading "Thủ tục" and its level note."""
-        found = self._name_words_cache.get(doc)
-        if found is None:
-            words = normalize(_LEVEL_NOTE.sub(" ", self.procedures[doc].name)).split()
-            found = self._name_words_cache[doc] = frozenset(words[2:] if words[:2] == ["thủ", "tục"] else words)
-        return found
 
     def _narrowing_a_candidate(self, docs: np.ndarray, unsaid: np.ndarray) -> np.ndarray:
         """1 for each candidate with an unsaid qualifier whose general procedure is a candidate too.
@@ -287,9 +286,9 @@ class Matcher:
         qualified = np.flatnonzero(unsaid)
         if not len(qualified):
             return out
-        general = [self._name_words(doc) for doc in docs[unsaid == 0].tolist()]
+        general = [self._name_words[doc] for doc in docs[unsaid == 0].tolist()]
         for i in qualified.tolist():
-            words = self._name_words(int(docs[i]))
+            words = self._name_words[int(docs[i])]
             out[i] = any(g < words for g in general)
         return out
 
