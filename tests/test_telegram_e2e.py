@@ -210,3 +210,17 @@ async def test_worker_processes_handle_updates_in_order_per_chat(tmp_path: Any, 
             citizens = [Citizen(tg, 1001 + i) for i in range(3)]
             greetings = await asyncio.gather(*(c.say("/start") for c in citizens))
             assert all("consent:yes:menu" in g[-1].callback_data for g in greetings)
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_answers_to_one_chat_arrive_in_the_order_of_its_messages(
+        tmp_path: Any, core_kb: Any, framework: str) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_private_chat(CITIZEN)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework), core_kb)
+        async with BotHarness(tg, app):
+            commands = [f"/lenh{i}" for i in range(6)]
+            for command in commands:  # all in one batch of getUpdates
+                tg.send_text(CITIZEN, command)
+            answers = await tg.wait_sent(CITIZEN, len(commands))
+            assert [next(c for c in commands if c in a.text) for a in answers] == commands

@@ -18,7 +18,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, InputFile, Message, Update
 from pydantic import ConfigDict
 from sqlalchemy.engine import Engine
 
@@ -43,6 +43,32 @@ class _RawMethod(TelegramMethod[Any]):
 @functools.cache
 def _raw_method(method: str) -> type[_RawMethod]:
     return type(f"Raw_{method}", (_RawMethod,), {"__api_method__": method})
+
+
+class JsonSession(AiohttpSession):
+    """aiogram's aiohttp session, posting our plain-JSON calls as a JSON body, which Telegram accepts.
+
+    aiogram writes every call as a form: each nested value as JSON inside it, each field quoted, and a
+    multipart writer with a random boundary made even when it is not used. Our calls are plain JSON already.
+    A call that uploads a file still goes as aiogram writes it.
+    """
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        """POST the call's parameters as JSON; Telegram's answer is checked by aiogram as usual."""
+        params = method.model_extra if isinstance(method, _RawMethod) else None
+        if not params or any(isinstance(v, InputFile) for v in params.values()):
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        payload = {key: value for key, value in params.items() if value is not None}
+        try:
+            async with session.post(url, json=payload, timeout=self.timeout if timeout is None else timeout) as resp:
+                raw_result = await resp.text()
+        except TimeoutError as err:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from err
+        except aiohttp.ClientError as err:
+            raise TelegramNetworkError(method=method, message=f"{type(err).__name__}: {err}") from err
+        return self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result).result
 
 
 class AiogramApi:
@@ -75,10 +101,10 @@ class AiogramRuntime(Runtime):
 
     def __init__(self, token: str, api_base: str, dispatcher: Any, engine: Engine, **kwargs: Any) -> None:
         server = TelegramAPIServer.from_base(api_base)
-        self.bot = Bot(token, session=AiohttpSession(api=server, limit=100))
+        self.bot = Bot(token, session=JsonSession(api=server, limit=100))
         self._api = AiogramApi(self.bot)
         super().__init__(token, api_base, dispatcher, engine, **kwargs)
-        self.dp = Dispatcher()
+        self.dp = Dispatcher(disable_fsm=True)  # conversation state lives in our database, not in aiogram
         router = Router(name="neutral")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)

@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.batched_calls import BatchedCalls
 from bot.delivery_errors import DeliveryError, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
 from bot.telegram.delivery import Delivery, TelegramApi
 from bot.telegram.workers import WorkerPool
-from handlers.types import Incoming
+from handlers.types import Incoming, Outgoing
 from storage.citizens import mark_unreachable
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class Runtime(ABC):
         self.on_handled: Callable[[float], None] | None = None
         self.skipped = 0
         self.workers: WorkerPool | None = None
+        self._dispatch = BatchedCalls(dispatcher.handle) if dispatcher is not None else None
+        self._answering: dict[str, asyncio.Task[None]] = {}  # per chat: the answers being sent last
 
     # -------------------------------------------------------------- library-specific
 
@@ -93,11 +96,29 @@ class Runtime(ABC):
             log.info("answerCallbackQuery failed: %s", err)
 
     async def handle_incoming(self, incoming: Incoming) -> None:
-        """Dispatch in a worker thread and send what it returns."""
+        """Dispatch in a worker thread (batched with concurrent updates); the answers go out in the background.
+
+        The update counts as handled once the dispatcher has committed it: the next updates can be fetched
+        (and this one confirmed to Telegram) while its answers are still being sent. A chat's answers are
+        sent in the order of its updates.
+        """
         if self.workers is not None:
             answers = await self.workers.handle(incoming)
+        elif self._dispatch is not None:
+            answers = await self._dispatch(incoming)
         else:
-            answers = await asyncio.to_thread(self.dispatcher.handle, incoming)
+            return
+        if answers:
+            chat = incoming.chat_id
+            task = asyncio.create_task(self._answer(incoming, answers, self._answering.get(chat)))
+            self._answering[chat] = task
+            task.add_done_callback(lambda done: self._answering.pop(chat, None) if self._answering.get(
+                chat) is done else None)
+
+    async def _answer(self, incoming: Incoming, answers: list[Outgoing], after: asyncio.Task[None] | None) -> None:
+        """Send the direct answers to an update, after the answers to the chat's previous update."""
+        if after is not None:
+            await asyncio.wait([after])
         for out in answers:
             if out.platform not in (None, PLATFORM):
                 log.warning("direct answer for %s dropped: not a Telegram chat", out.platform)
@@ -112,6 +133,13 @@ class Runtime(ABC):
                 break
             except DeliveryError as err:
                 log.warning("could not answer in chat %s: %s", chat, err)
+            except Exception:  # noqa: BLE001 - a bug in one answer must not stop the chat's next ones
+                log.exception("answer in chat %s failed", chat)
+
+    async def finish_answers(self) -> None:
+        """Wait until every answer being sent has gone (before stopping)."""
+        while self._answering:
+            await asyncio.wait(list(self._answering.values()))
 
     def parse_or_skip(self, raw: Any) -> Any | None:
         """The parsed update, or None (logged) when the library cannot parse it."""
@@ -169,6 +197,7 @@ class Runtime(ABC):
             if ids:
                 offset = max(ids) + 1
             await self.process_raw(raws)
+        await self.finish_answers()
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Register the webhook with the secret token and the update kinds the bot handles."""

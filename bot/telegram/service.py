@@ -72,6 +72,7 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
     finally:
         if runner is not None:
             await runner.cleanup()
+        await runtime.finish_answers()
         await runtime.stop()
         if runtime.workers is not None:
             runtime.workers.close()

@@ -26,8 +26,15 @@ def _init(settings_data: dict[str, Any]) -> None:
     _app = build_app(Settings(_env_file=None, **settings_data), migrate=False)  # type: ignore[call-arg]
 
 
-def _handle(incoming: Incoming) -> list[Outgoing]:
-    return _app.dispatcher.handle(incoming)  # type: ignore[no-any-return]
+def _handle_many(batch: list[Incoming]) -> list[list[Outgoing] | BaseException]:
+    """In a worker: each update's answers (or the error it raised), in order."""
+    results: list[list[Outgoing] | BaseException] = []
+    for incoming in batch:
+        try:
+            results.append(_app.dispatcher.handle(incoming))
+        except Exception as err:  # noqa: BLE001 - handed back to the update's caller
+            results.append(err)
+    return results
 
 
 class WorkerPool:
@@ -38,11 +45,29 @@ class WorkerPool:
         data = settings.model_dump()
         self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_init, initargs=(data,))
                        for _ in range(workers)]
+        self._waiting: list[list[tuple[Incoming, asyncio.Future[list[Outgoing]]]]] = [[] for _ in range(workers)]
+        self._flushing: set[int] = set()
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        """Dispatcher.handle in the chat's worker process."""
-        pool = self._pools[zlib.crc32(incoming.chat_id.encode()) % len(self._pools)]
-        return await asyncio.get_running_loop().run_in_executor(pool, _handle, incoming)
+        """Dispatcher.handle in the chat's worker process.
+
+        The updates that arrive during one turn of the event loop go to a worker together, in one message
+        each way: a round trip per update between processes cost more than handling it.
+        """
+        loop = asyncio.get_running_loop()
+        worker = zlib.crc32(incoming.chat_id.encode()) % len(self._pools)
+        future: asyncio.Future[list[Outgoing]] = loop.create_future()
+        self._waiting[worker].append((incoming, future))
+        if worker not in self._flushing:
+            self._flushing.add(worker)
+            loop.call_soon(self._flush, worker)
+        return await future
+
+    def _flush(self, worker: int) -> None:
+        self._flushing.discard(worker)
+        jobs, self._waiting[worker] = self._waiting[worker], []
+        done = asyncio.wrap_future(self._pools[worker].submit(_handle_many, [incoming for incoming, _ in jobs]))
+        done.add_done_callback(lambda finished: _settle(jobs, finished))
 
     async def warm_up(self) -> None:
         """Start every worker (each loads the knowledge base) before the first update arrives."""
@@ -57,3 +82,16 @@ class WorkerPool:
 
 def _noop() -> None:
     return None
+
+
+def _settle(jobs: list[tuple[Incoming, asyncio.Future[list[Outgoing]]]], finished: asyncio.Future[Any]) -> None:
+    """Give each update of a batch its answers, or the error (of the update, or of the whole batch)."""
+    failure = finished.exception() if not finished.cancelled() else asyncio.CancelledError()
+    results = finished.result() if failure is None else [failure] * len(jobs)
+    for (_, future), result in zip(jobs, results, strict=True):
+        if future.cancelled():
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)

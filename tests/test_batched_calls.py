@@ -1,0 +1,63 @@
+"""Blocking calls shared out among a few threads: each caller gets its own result, in few hand-offs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bot.batched_calls import BatchedCalls
+
+
+async def test_each_caller_gets_the_result_of_its_own_argument() -> None:
+    calls = BatchedCalls(lambda n: n * n, threads=3)
+    assert await asyncio.gather(*(calls(n) for n in range(50))) == [n * n for n in range(50)]
+    calls.close()
+
+
+async def test_an_error_reaches_only_the_caller_whose_call_raised() -> None:
+    def check(n: int) -> int:
+        if n == 7:
+            raise ValueError("seven")
+        return n
+
+    calls = BatchedCalls(check, threads=2)
+    results = await asyncio.gather(*(calls(n) for n in range(10)), return_exceptions=True)
+    assert [r for r in results if isinstance(r, ValueError)] == [results[7]]
+    assert [r for i, r in enumerate(results) if i != 7] == [0, 1, 2, 3, 4, 5, 6, 8, 9]
+    calls.close()
+
+
+async def test_calls_made_together_use_at_most_one_hand_off_per_thread() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def record(n: int) -> int:
+        with lock:
+            started.append(threading.get_ident())
+        return n
+
+    calls = BatchedCalls(record, threads=4)
+    submitted = 0
+    submit = calls._executor.submit
+
+    def counting_submit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal submitted
+        submitted += 1
+        return submit(*args, **kwargs)
+
+    calls._executor.submit = counting_submit  # type: ignore[method-assign]
+    await asyncio.gather(*(calls(n) for n in range(100)))
+    assert submitted == 4 and len(set(started)) <= 4
+    calls.close()
+
+
+@pytest.mark.parametrize("threads", [1, 6])
+async def test_one_callers_calls_in_sequence_keep_their_order(threads: int) -> None:
+    seen: list[int] = []
+    calls = BatchedCalls(seen.append, threads=threads)
+    for n in range(20):
+        await calls(n)
+    assert seen == list(range(20))
+    calls.close()
