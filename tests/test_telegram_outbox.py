@@ -87,7 +87,8 @@ async def test_429_retry_after_pauses_every_send_and_nothing_is_lost(tmp_path: P
         limited = [c for c in tg.calls if c.status == 429]
         assert limited[0].error == "Too Many Requests: retry after 1"
         for hit in limited:
-            quiet_from, quiet_to = hit.at + 0.1, hit.at + 1.0 - 0.1
+            # sends already on the wire when the 429 came may land a little later on a loaded machine
+            quiet_from, quiet_to = hit.at + 0.25, hit.at + 1.0 - 0.1
             assert not [c for c in tg.calls_of("sendMessage") if quiet_from < c.at < quiet_to]
         assert Counter(s.chat_id for s in tg.sent) == Counter(chats)
         assert statuses(engine) == {"sent": 30}
