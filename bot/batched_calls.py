@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -49,26 +49,35 @@ class BatchedCalls(Generic[In, Out]):
 
     def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[tuple[In, asyncio.Future[Out]]]) -> None:
         """In a worker thread: run every job, then hand all the results back in one wake-up."""
-        done: list[tuple[asyncio.Future[Out], Out | None, BaseException | None]] = []
-        for argument, future in jobs:
-            try:
-                done.append((future, self.function(argument), None))
-            except BaseException as err:  # noqa: BLE001 - handed to the caller
-                done.append((future, None, err))
+        outcomes = run_each(self.function, [argument for argument, _ in jobs])
         with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody is waiting any more
-            loop.call_soon_threadsafe(_settle, done)
+            loop.call_soon_threadsafe(settle, [future for _, future in jobs], outcomes)
 
     def close(self) -> None:
         """Stop the threads (after the calls already handed over)."""
         self._executor.shutdown(wait=True)
 
 
-def _settle(done: list[tuple[asyncio.Future[Out], Out | None, BaseException | None]]) -> None:
-    """In the event loop: give each caller its result."""
-    for future, result, error in done:
+Outcome = tuple[bool, Any]  # (True, the result) or (False, the exception raised)
+
+
+def run_each(function: Callable[[In], Out], arguments: list[In]) -> list[Outcome]:
+    """`function` applied to each argument in turn; an exception is kept as that call's outcome."""
+    outcomes: list[Outcome] = []
+    for argument in arguments:
+        try:
+            outcomes.append((True, function(argument)))
+        except BaseException as err:  # noqa: BLE001 - handed to the caller (else it would wait forever)
+            outcomes.append((False, err))
+    return outcomes
+
+
+def settle(futures: list[asyncio.Future[Any]], outcomes: list[Outcome]) -> None:
+    """In the event loop: give each waiting caller its outcome."""
+    for future, (ok, value) in zip(futures, outcomes, strict=True):
         if future.cancelled():
             continue
-        if error is not None:
-            future.set_exception(error)
+        if ok:
+            future.set_result(value)
         else:
-            future.set_result(result)  # type: ignore[arg-type]
+            future.set_exception(value)

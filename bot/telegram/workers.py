@@ -13,6 +13,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from bot.batched_calls import Outcome, run_each, settle
 from handlers.types import Incoming, Outgoing
 
 _app: Any = None
@@ -26,15 +27,9 @@ def _init(settings_data: dict[str, Any]) -> None:
     _app = build_app(Settings(_env_file=None, **settings_data), migrate=False)  # type: ignore[call-arg]
 
 
-def _handle_many(batch: list[Incoming]) -> list[list[Outgoing] | BaseException]:
+def _handle_many(batch: list[Incoming]) -> list[Outcome]:
     """In a worker: each update's answers (or the error it raised), in order."""
-    results: list[list[Outgoing] | BaseException] = []
-    for incoming in batch:
-        try:
-            results.append(_app.dispatcher.handle(incoming))
-        except Exception as err:  # noqa: BLE001 - handed back to the update's caller
-            results.append(err)
-    return results
+    return run_each(_app.dispatcher.handle, batch)
 
 
 class WorkerPool:
@@ -87,11 +82,5 @@ def _noop() -> None:
 def _settle(jobs: list[tuple[Incoming, asyncio.Future[list[Outgoing]]]], finished: asyncio.Future[Any]) -> None:
     """Give each update of a batch its answers, or the error (of the update, or of the whole batch)."""
     failure = finished.exception() if not finished.cancelled() else asyncio.CancelledError()
-    results = finished.result() if failure is None else [failure] * len(jobs)
-    for (_, future), result in zip(jobs, results, strict=True):
-        if future.cancelled():
-            continue
-        if isinstance(result, BaseException):
-            future.set_exception(result)
-        else:
-            future.set_result(result)
+    outcomes = finished.result() if failure is None else [(False, failure)] * len(jobs)
+    settle([future for _, future in jobs], outcomes)
