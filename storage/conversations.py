@@ -32,14 +32,14 @@ def save_conversation(session: Session, conv: Conversation, state: str | None, d
     A stored conversation is updated with one plain UPDATE (the ORM's change tracking cost more than the
     statement); a new one is added to the session and inserted when it flushes.
     """
-    now = utcnow()
+    now, data = utcnow(), dict(data)  # a fresh dict, so the JSON column sees the change
     if inspect(conv).persistent:
         session.connection().execute(_SAVE, {"key_platform": conv.platform, "key_user_id": conv.user_id,
-                                             "state": state, "data": dict(data), "updated_at": now})
-        for name, value in (("state", state), ("data", dict(data)), ("updated_at", now)):
+                                             "state": state, "data": data, "updated_at": now})
+        for name, value in (("state", state), ("data", data), ("updated_at", now)):
             set_committed_value(conv, name, value)
         return
     conv.state = state
-    conv.data = dict(data)  # a fresh dict, so the JSON column sees the change
+    conv.data = data
     conv.updated_at = now
     session.add(conv)

@@ -36,7 +36,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     # no ping before every transaction (a round trip each): a connection the server dropped fails its
-    # first statement, the pool then replaces every older connection, and callers retry (`retrying`)
+    # first statement, the pool then replaces every older connection, and callers retry once
+    # (`connection_was_lost`)
     kwargs.setdefault("pool_pre_ping", False)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)

@@ -7,6 +7,7 @@ one update, feeding a parsed update through the library's own dispatcher, and `a
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -112,8 +113,12 @@ class Runtime(ABC):
             chat = incoming.chat_id
             task = asyncio.create_task(self._answer(incoming, answers, self._answering.get(chat)))
             self._answering[chat] = task
-            task.add_done_callback(lambda done: self._answering.pop(chat, None) if self._answering.get(
-                chat) is done else None)
+            task.add_done_callback(functools.partial(self._answered, chat))
+
+    def _answered(self, chat: str, task: asyncio.Task[None]) -> None:
+        """Forget a chat's answers once sent, unless answers to a later update are queued behind them."""
+        if self._answering.get(chat) is task:
+            del self._answering[chat]
 
     async def _answer(self, incoming: Incoming, answers: list[Outgoing], after: asyncio.Task[None] | None) -> None:
         """Send the direct answers to an update, after the answers to the chat's previous update."""
