@@ -122,9 +122,7 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 def _qualifiers(proc: Procedure) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a procedure's name adds to its subject, padded: changes of a paper among its opening words
     (" lại ", " gia hạn "...) and special cases anywhere (" nước ngoài ", " lưu động "...)."""
-    words = normalize(proc.name).split()
-    if words[:2] == ["thủ", "tục"]:
-        words = words[2:]
+    words = _subject_words(normalize(proc.name))
     opening, name = f" {' '.join(words[:ACTION_WORDS])} ", f" {' '.join(words)} "
     return (
         tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening),
@@ -137,8 +135,13 @@ def _name_words(proc: Procedure) -> tuple[str, ...]:
 
     Kept as a tuple of shared strings: a set per procedure took 7 MB of the national records' memory.
     """
-    words = [sys.intern(w) for w in normalize(_LEVEL_NOTE.sub(" ", proc.name)).split()]
-    return tuple(dict.fromkeys(words[2:] if words[:2] == ["thủ", "tục"] else words))
+    return tuple(dict.fromkeys(sys.intern(w) for w in _subject_words(normalize(_LEVEL_NOTE.sub(" ", proc.name)))))
+
+
+def _subject_words(name: str) -> list[str]:
+    """The words of a normalized procedure name, without a leading "thủ tục" ("procedure")."""
+    words = name.split()
+    return words[2:] if words[:2] == ["thủ", "tục"] else words
 
 
 class Matcher:
@@ -148,9 +151,9 @@ class Matcher:
         """Index a knowledge base; `semantic` None uses stored embeddings when they exist."""
         self.kb = kb
         self.procedures = list(kb.procedures)
-        state = cache.load_or_build(kb, lambda: self._build_state(self.procedures))
+        self._state = cache.load_or_build(kb, lambda: self._build_state(self.procedures))
         (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms, self._qualifier_list,
-         self._name_words) = state
+         self._name_words) = self._state
         self._max_idf = self.index.idf("")
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
@@ -172,9 +175,7 @@ class Matcher:
 
     def save_cache(self) -> None:
         """Store the lexical index beside an imported knowledge base for a fast start-up."""
-        state = (self.index, self._vocab, self._known_words, self._fuzzy_texts, self._name_terms,
-                 self._qualifier_list, self._name_words)
-        cache.save_state(self.kb, state)
+        cache.save_state(self.kb, self._state)
 
     # -- query reading ---------------------------------------------------------------------------
     def _known_pair(self, a: str, b: str) -> bool:
