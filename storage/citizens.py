@@ -23,12 +23,19 @@ def get_or_create_citizen(
     """Find the citizen or create one; keeps chat id and names current."""
     citizen = get_citizen(session, platform, user_id)
     if citizen is None:
-        citizen = Citizen(platform=platform, user_id=user_id, chat_id=chat_id, language=language,
-                          display_name=display_name, username=username)
-        session.add(citizen)
-        session.flush()
-        return citizen
+        return add_citizen(session, platform, user_id, chat_id, language=language, display_name=display_name,
+                           username=username)
     refresh_citizen(citizen, chat_id, display_name, username)
+    return citizen
+
+
+def add_citizen(session: Session, platform: str, user_id: str, chat_id: str, *, language: str = "vi",
+                display_name: str | None = None, username: str | None = None) -> Citizen:
+    """A new citizen, written at once (so it has its id)."""
+    citizen = Citizen(platform=platform, user_id=user_id, chat_id=chat_id, language=language,
+                      display_name=display_name, username=username)
+    session.add(citizen)
+    session.flush()
     return citizen
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam
 from sqlmodel import Session, select
 
-from storage.citizens import get_or_create_citizen, refresh_citizen
+from storage.citizens import add_citizen, refresh_citizen
 from storage.conversations import load_conversation
 from storage.models import Citizen, Conversation, StaffMember
 from storage.staff import get_staff
@@ -39,8 +39,8 @@ def load_sender(session: Session, platform: str, user_id: str, chat_id: str, *, 
     """
     row = session.exec(_SENDER, params={"platform": platform, "user_id": user_id}).first()
     if row is None:
-        citizen = get_or_create_citizen(session, platform, user_id, chat_id, language=language,
-                                        display_name=display_name, username=username)
+        citizen = add_citizen(session, platform, user_id, chat_id, language=language, display_name=display_name,
+                              username=username)  # the query above found none: no need to ask again
         return Sender(citizen, get_staff(session, platform, user_id), load_conversation(session, platform, user_id))
     citizen, member, conv = row
     refresh_citizen(citizen, chat_id, display_name, username)
