@@ -21,10 +21,16 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 class BatchedCalls(Generic[In, Out]):
-    """`await calls(x)` runs `function(x)` in one of `threads` threads, batched with concurrent calls."""
+    """`await calls(x)` runs `function(x)` in one of `threads` threads, batched with concurrent calls.
 
-    def __init__(self, function: Callable[[In], Out], threads: int = 6, name: str = "dispatch") -> None:
+    With `many`, a thread's share of calls is handed to `many` at once (it returns the results in order;
+    an exception it raises reaches every caller of that share).
+    """
+
+    def __init__(self, function: Callable[[In], Out], threads: int = 6, name: str = "dispatch", *,
+                 many: Callable[[list[In]], list[Out]] | None = None) -> None:
         self.function = function
+        self.many = many
         self.threads = threads
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
         self._waiting: list[tuple[In, asyncio.Future[Out]]] = []
@@ -49,7 +55,8 @@ class BatchedCalls(Generic[In, Out]):
 
     def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[tuple[In, asyncio.Future[Out]]]) -> None:
         """In a worker thread: run every job, then hand all the results back in one wake-up."""
-        outcomes = run_each(self.function, [argument for argument, _ in jobs])
+        arguments = [argument for argument, _ in jobs]
+        outcomes = run_together(self.many, arguments) if self.many else run_each(self.function, arguments)
         with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody is waiting any more
             loop.call_soon_threadsafe(settle, [future for _, future in jobs], outcomes)
 
@@ -70,6 +77,14 @@ def run_each(function: Callable[[In], Out], arguments: list[In]) -> list[Outcome
         except BaseException as err:  # noqa: BLE001 - handed to the caller (else it would wait forever)
             outcomes.append((False, err))
     return outcomes
+
+
+def run_together(many: Callable[[list[In]], list[Out]], arguments: list[In]) -> list[Outcome]:
+    """`many` applied to all the arguments at once; an exception it raises is every call's outcome."""
+    try:
+        return [(True, result) for result in many(arguments)]
+    except BaseException as err:  # noqa: BLE001 - handed to the callers (else they would wait forever)
+        return [(False, err)] * len(arguments)
 
 
 def settle(futures: list[asyncio.Future[Any]], outcomes: list[Outcome]) -> None:

@@ -22,12 +22,12 @@ from handlers.i18n import translate
 from handlers.keyboards import main_menu
 from handlers.types import Incoming, Outgoing
 from knowledge import KnowledgeBase, Matcher
-from storage.conversations import save_conversation
+from storage.conversations import ConversationChange, save_conversation, save_conversations
 from storage.db import connection_was_lost, session_scope
-from storage.senders import load_sender
+from storage.senders import Identity, Sender, load_sender, load_senders
 from storage.threads import ticket_for_thread
 from storage.tickets import get_ticket
-from storage.updates import already_processed, log_security_event
+from storage.updates import already_processed, can_mark_many, log_security_event, mark_new
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,40 @@ class Dispatcher:
 
     def handle(self, msg: Incoming) -> list[Outgoing]:
         """Handle one update; never raises."""
-        if not msg.is_group:
-            verdict = self.flood.check((msg.platform, msg.user_id))
-            if verdict != "ok":
-                return [Outgoing(translate(self.settings.default_language, "error.flood"))] if verdict == "warn" else []
+        refused = self._flood_refusal(msg)
+        return refused if refused is not None else self._transact(msg)
+
+    def handle_many(self, msgs: list[Incoming]) -> list[list[Outgoing]]:
+        """Handle updates in order, in as few transactions as possible; never raises.
+
+        They are handled in rounds that hold at most one update per sender, so a sender's updates keep their
+        order and each sees the state the previous one left; a round is one transaction. When a round fails,
+        its updates are handled again in one transaction each, so a bad update costs the others nothing.
+        """
+        answers: list[list[Outgoing]] = [[] for _ in msgs]
+        admitted: list[int] = []
+        for i, msg in enumerate(msgs):
+            refused = self._flood_refusal(msg)
+            if refused is None:
+                admitted.append(i)
+            else:
+                answers[i] = refused
+        for members in _rounds(msgs, admitted):
+            for i, out in zip(members, self._handle_round([msgs[i] for i in members]), strict=True):
+                answers[i] = out
+        return answers
+
+    def _flood_refusal(self, msg: Incoming) -> list[Outgoing] | None:
+        """The answer to a private message over the flood limit (a warning once, then silence), else None."""
+        if msg.is_group:
+            return None
+        verdict = self.flood.check((msg.platform, msg.user_id))
+        if verdict == "ok":
+            return None
+        return [Outgoing(translate(self.settings.default_language, "error.flood"))] if verdict == "warn" else []
+
+    def _transact(self, msg: Incoming) -> list[Outgoing]:
+        """One update in its own transaction."""
         for attempt in (1, 2):
             try:
                 with session_scope(self.engine) as session:
@@ -102,13 +132,50 @@ class Dispatcher:
             break
         return [Outgoing(translate(self.settings.default_language, "error.busy"))]
 
+    def _handle_round(self, msgs: list[Incoming]) -> list[list[Outgoing]]:
+        """Updates of distinct senders in one transaction; one transaction each when that fails."""
+        if len(msgs) > 1 and can_mark_many(self.engine):
+            try:
+                with session_scope(self.engine) as session:
+                    return self._handle_together(session, msgs)
+            except Exception as err:  # noqa: BLE001 - handled again one by one, which logs what went wrong
+                log.info("%d updates handled together failed (%s); handling them one by one", len(msgs), err)
+        return [self._transact(msg) for msg in msgs]
+
     def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:
         if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
             return []
-        sender = load_sender(
-            session, msg.platform, msg.user_id, msg.chat_id if not msg.is_group else msg.user_id,
-            language=self.settings.default_language, display_name=msg.user_name, username=msg.username,
-        )
+        person = _identity(msg)
+        sender = load_sender(session, person.platform, person.user_id, person.chat_id,
+                             language=self.settings.default_language, display_name=person.display_name,
+                             username=person.username)
+        out, change = self._respond(session, msg, sender)
+        if change is not None:
+            save_conversation(session, *change)
+        return out
+
+    def _handle_together(self, session: Session, msgs: list[Incoming]) -> list[list[Outgoing]]:
+        """Distinct senders' updates: marked in one statement, senders read in one, states saved in one."""
+        new = mark_new(session, [(msg.platform, msg.update_id) for msg in msgs if msg.update_id is not None])
+        fresh = [msg.update_id is None or (msg.platform, msg.update_id) in new for msg in msgs]
+        senders = load_senders(session, [_identity(msg) for msg, ok in zip(msgs, fresh, strict=True) if ok],
+                               language=self.settings.default_language)
+        answers: list[list[Outgoing]] = []
+        changes: list[ConversationChange] = []
+        for msg, ok in zip(msgs, fresh, strict=True):
+            if not ok:  # delivered again: handled before
+                answers.append([])
+                continue
+            out, change = self._respond(session, msg, senders[(msg.platform, msg.user_id)])
+            answers.append(out)
+            if change is not None:
+                changes.append(change)
+        save_conversations(session, changes)
+        return answers
+
+    def _respond(self, session: Session, msg: Incoming,
+                 sender: Sender) -> tuple[list[Outgoing], ConversationChange | None]:
+        """The answers to an update, and its conversation's new state and data when they changed."""
         citizen, member, conv = sender.citizen, sender.staff, sender.conversation
         is_admin = (msg.platform, msg.user_id) in self.settings.admins or bool(member and member.is_admin)
         ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
@@ -116,11 +183,29 @@ class Dispatcher:
                       state=conv.state, data=dict(conv.data or {}))
         if citizen.banned and not ctx.is_staff:
             log_security_event(session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
-            return [ctx.reply(ctx.t("error.banned"))]
+            return [ctx.reply(ctx.t("error.banned"))], None
         out = group_route(ctx) if msg.is_group else route(ctx)
-        if (ctx.state, ctx.data) != (conv.state, conv.data):
-            save_conversation(session, conv, ctx.state, ctx.data)
-        return out
+        changed = (ctx.state, ctx.data) != (conv.state, conv.data)
+        return out, ((conv, ctx.state, ctx.data) if changed else None)
+
+
+def _identity(msg: Incoming) -> Identity:
+    """Who wrote the update (in a group, the person's own chat is their user id)."""
+    return Identity(msg.platform, msg.user_id, msg.chat_id if not msg.is_group else msg.user_id,
+                    msg.user_name, msg.username)
+
+
+def _rounds(msgs: list[Incoming], indices: list[int]) -> list[list[int]]:
+    """The updates at `indices` in rounds of distinct senders: a sender's n-th update goes to round n."""
+    rounds: list[list[int]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i in indices:
+        key = (msgs[i].platform, msgs[i].user_id)
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(i)
+    return rounds
 
 
 def check_input(ctx: Context) -> list[Outgoing] | None:

@@ -26,20 +26,31 @@ _SAVE = (
 )
 
 
-def save_conversation(session: Session, conv: Conversation, state: str | None, data: dict) -> None:
-    """Store the new state and data.
+ConversationChange = tuple[Conversation, str | None, dict]  # a conversation, its new state and data
 
-    A stored conversation is updated with one plain UPDATE (the ORM's change tracking cost more than the
-    statement); a new one is added to the session and inserted when it flushes.
+
+def save_conversation(session: Session, conv: Conversation, state: str | None, data: dict) -> None:
+    """Store the new state and data."""
+    save_conversations(session, [(conv, state, data)])
+
+
+def save_conversations(session: Session, changes: list[ConversationChange]) -> None:
+    """Store the new state and data of several conversations.
+
+    Stored conversations are updated with one plain UPDATE, executed for all of them at once (the ORM's
+    change tracking cost more than the statement); new ones are added to the session and inserted when it
+    flushes.
     """
-    now, data = utcnow(), dict(data)  # a fresh dict, so the JSON column sees the change
-    if inspect(conv).persistent:
-        session.connection().execute(_SAVE, {"key_platform": conv.platform, "key_user_id": conv.user_id,
-                                             "state": state, "data": data, "updated_at": now})
-        for name, value in (("state", state), ("data", data), ("updated_at", now)):
-            set_committed_value(conv, name, value)
-        return
-    conv.state = state
-    conv.data = data
-    conv.updated_at = now
-    session.add(conv)
+    now, rows = utcnow(), []
+    for conv, state, data in changes:
+        data = dict(data)  # a fresh dict, so the JSON column sees the change
+        if inspect(conv).persistent:
+            rows.append({"key_platform": conv.platform, "key_user_id": conv.user_id,
+                         "state": state, "data": data, "updated_at": now})
+            for name, value in (("state", state), ("data", data), ("updated_at", now)):
+                set_committed_value(conv, name, value)
+        else:
+            conv.state, conv.data, conv.updated_at = state, data, now
+            session.add(conv)
+    if rows:
+        session.connection().execute(_SAVE, rows)

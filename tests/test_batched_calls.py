@@ -61,3 +61,26 @@ async def test_one_callers_calls_in_sequence_keep_their_order(threads: int) -> N
         await calls(n)
     assert seen == list(range(20))
     calls.close()
+
+
+async def test_a_threads_share_goes_to_many_in_one_call() -> None:
+    shares: list[list[int]] = []
+
+    def squares(share: list[int]) -> list[int]:
+        shares.append(share)
+        return [n * n for n in share]
+
+    calls = BatchedCalls(lambda n: -1, threads=2, many=squares)
+    assert await asyncio.gather(*(calls(n) for n in range(10))) == [n * n for n in range(10)]
+    assert sorted(map(len, shares)) == [5, 5]
+    calls.close()
+
+
+async def test_an_error_raised_by_many_reaches_every_caller_of_its_share() -> None:
+    def fail(share: list[int]) -> list[int]:
+        raise ValueError("the whole share")
+
+    calls = BatchedCalls(lambda n: n, threads=1, many=fail)
+    results = await asyncio.gather(*(calls(n) for n in range(3)), return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results)
+    calls.close()

@@ -13,14 +13,14 @@ from handlers.types import Button, Outgoing
 from storage import outbox
 from storage.citizens import get_citizen, get_or_create_citizen, mark_unreachable
 from storage.clock import utcnow
-from storage.conversations import load_conversation, save_conversation
+from storage.conversations import load_conversation, save_conversation, save_conversations
 from storage.models import Citizen, TicketEvent
-from storage.senders import load_sender
+from storage.senders import Identity, load_sender, load_senders
 from storage.staff import add_staff, find_staff, get_staff, remove_staff
 from storage.threads import link_thread, thread_for_ticket, ticket_for_thread
 from storage.tickets import NewTicket, add_event, create_ticket, get_ticket, list_tickets, ticket_events
 from storage.unmatched import record_unmatched, top_unmatched
-from storage.updates import already_processed
+from storage.updates import already_processed, mark_new
 
 
 def _citizen(session: Session, user: str = "u1") -> Citizen:
@@ -142,6 +142,34 @@ def test_known_sender_comes_with_staff_membership_and_conversation(any_engine) -
         assert (sender.conversation.state, sender.citizen.username) == ("fb.description", "canbo")
 
 
+def test_several_senders_known_and_new_are_loaded_together(any_engine) -> None:
+    with Session(any_engine) as s:
+        load_sender(s, "telegram", "7", "7")
+        add_staff(s, "telegram", "7", name="Cán bộ")
+        s.commit()
+    with Session(any_engine) as s:
+        senders = load_senders(s, [Identity("telegram", "7", "7"), Identity("telegram", "9", "9", "Lan"),
+                                   Identity("zalo", "7", "7")])
+        assert {key: (sender.citizen.display_name, sender.staff is not None) for key, sender in senders.items()} == {
+            ("telegram", "7"): (None, True), ("telegram", "9"): ("Lan", False), ("zalo", "7"): (None, False)}
+        s.commit()
+    with Session(any_engine) as s:
+        assert get_citizen(s, "telegram", "9") is not None
+
+
+def test_several_conversations_are_saved_together(any_engine) -> None:
+    with Session(any_engine) as s:
+        stored = load_conversation(s, "telegram", "u1")
+        s.commit()
+    with Session(any_engine) as s:
+        stored, new = load_conversation(s, "telegram", "u1"), load_conversation(s, "telegram", "u2")
+        save_conversations(s, [(stored, "fb.category", {"files": []}), (new, "fb.description", {"note": "Đường"})])
+        s.commit()
+    with Session(any_engine) as s:
+        assert [(c.state, c.data) for c in (load_conversation(s, "telegram", u) for u in ("u1", "u2"))] == [
+            ("fb.category", {"files": []}), ("fb.description", {"note": "Đường"})]
+
+
 def test_removed_staff_member_writes_as_a_citizen(any_engine) -> None:
     with Session(any_engine) as s:
         load_sender(s, "telegram", "8", "8")
@@ -183,6 +211,15 @@ def test_update_is_processed_once(any_engine) -> None:
     with Session(any_engine) as s:
         assert already_processed(s, "telegram", "501") is True
         assert already_processed(s, "zalo", "501") is False
+
+
+def test_marking_several_updates_returns_those_not_handled_before(any_engine) -> None:
+    with Session(any_engine) as s:
+        assert mark_new(s, [("telegram", "601")]) == {("telegram", "601")}
+        s.commit()
+    with Session(any_engine) as s:
+        assert mark_new(s, [("telegram", "601"), ("telegram", "602"), ("zalo", "601")]) == {
+            ("telegram", "602"), ("zalo", "601")}
 
 
 def test_unreachable_citizen_is_recorded(any_engine) -> None:

@@ -44,7 +44,8 @@ class Runtime(ABC):
         self.on_handled: Callable[[float], None] | None = None
         self.skipped = 0
         self.workers: WorkerPool | None = None
-        self._dispatch = BatchedCalls(dispatcher.handle) if dispatcher is not None else None
+        self._dispatch = (BatchedCalls(dispatcher.handle, many=dispatcher.handle_many)
+                          if dispatcher is not None else None)
         self._answering: dict[str, asyncio.Task[None]] = {}  # per chat: the answers being sent last
 
     # -------------------------------------------------------------- library-specific

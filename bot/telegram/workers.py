@@ -13,7 +13,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from bot.batched_calls import Outcome, run_each, settle
+from bot.batched_calls import Outcome, run_together, settle
 from handlers.types import Incoming, Outgoing
 
 _app: Any = None
@@ -28,8 +28,8 @@ def _init(settings_data: dict[str, Any]) -> None:
 
 
 def _handle_many(batch: list[Incoming]) -> list[Outcome]:
-    """In a worker: each update's answers (or the error it raised), in order."""
-    return run_each(_app.dispatcher.handle, batch)
+    """In a worker: each update's answers, in order (handled together: few transactions)."""
+    return run_together(_app.dispatcher.handle_many, batch)
 
 
 class WorkerPool:
