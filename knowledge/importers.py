@@ -165,6 +165,7 @@ _DOC_HEADER = re.compile(r"^(--)?Tên giấy tờMẫu đơn, tờ khaiSố lư�
 _LAW_CODE = re.compile(r"\d+/\d{4}/[A-ZĐa-zđ0-9\-]+")
 _TIME = re.compile(r"(\d+(?:[.,]\d+)?\s*(?:Ngày làm việc|Ngày|Giờ làm việc|Giờ|Tháng|Năm))")
 _FEE = re.compile(r"(?:Ngày làm việc|Ngày|Giờ làm việc|Giờ|Tháng|Năm)\s*(.+?)(?:\(|Mô tả|$)")
+_RESULT_CODE = re.compile(r"Mã: *[A-Z0-9.\-]*\d")  # "Mã: KQ.G12.001040", the code that follows each result
 
 
 def _clean(text: str | None) -> str:
@@ -196,7 +197,9 @@ def _legal_basis(text: str) -> list[str]:
 
 
 def _result(text: str) -> str:
-    return _clean(text).split("Mã: ")[0].split("Từ khóa")[0].strip()
+    """Every result a procedure can end with ("Giấy chứng nhận ...; Văn bản từ chối ..."), not only the first."""
+    items = (item.strip() for item in _RESULT_CODE.split(_clean(text).split("Từ khóa")[0]))
+    return "; ".join(dict.fromkeys(item for item in items if item))
 
 
 def _cap(items: list[str], total: int = SHOWN_CHARS, each: int = ITEM_CHARS) -> list[str]:

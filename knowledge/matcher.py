@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ LITERAL_PAIR = 0.5  # weight of word pairs in the literal reading of a question
 ASK_BOOST = 2.0  # weight of the ask (a story's "?" sentences, or a long one's closing ones) in the literal reading
 BREADTH_WEIGHT = 0.05  # bonus for a procedure carried out at every level (ministry, province, commune)
 LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
+MINISTRY_ONLY = 0.03  # penalty for a procedure carried out at the ministry alone (for organisations, rarely citizens)
+SHOWN = 5  # the leading results a citizen sees (a card and its alternatives, or a choice) ...
+SAME_NAME_SHOWN = 2  # ... of which at most this many are one procedure name at different levels
 UNSAID_QUALIFIER = 0.05  # penalty for a name that adds a change ("cấp lại") or a special case the question never says
 GENERAL_CANDIDATE = 0.07  # ... and more when the general procedure it narrows is a candidate too
 ACTION_WORDS = 4  # the opening words of a name that state its action
@@ -103,6 +107,15 @@ def _breadth(procedures: list[Procedure]) -> np.ndarray:
     return np.clip((np.array(counts, dtype=np.float64) - 1) / 2, 0.0, 1.0)
 
 
+def _ministry_only(procedures: list[Procedure]) -> np.ndarray:
+    """1 for each procedure carried out only at the ministry level ("Cấp bộ"), else 0.
+
+    Citizens file at the commune or the province; what only a ministry handles is mostly for organisations
+    and professionals, so among candidates that explain a question about as well it comes after them.
+    """
+    return np.array([{lv for lv in LEVELS if lv in p.level.lower()} == {LEVELS[0]} for p in procedures], np.float64)
+
+
 def _top(values: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n largest values (unordered)."""
     n = min(n, len(values))
@@ -158,6 +171,7 @@ class Matcher:
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = _breadth(self.procedures)
+        self._ministry_only = _ministry_only(self.procedures)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
 
     @staticmethod
@@ -375,11 +389,29 @@ class Matcher:
         if fuzzy_weight > 0:  # fuzzy closeness re-ranks the leading candidates only
             lead = np.argsort(-fused, kind="stable")[:FUZZY_CANDIDATES]
             fused[lead] += fuzzy_weight * self._similarity(q, pool[lead]) / 100
-        fused += BREADTH_WEIGHT * self._breadth[pool]
+        fused += BREADTH_WEIGHT * self._breadth[pool] - MINISTRY_ONLY * self._ministry_only[pool]
         unsaid = self._unsaid_qualifiers(q, pool)
         fused -= UNSAID_QUALIFIER * unsaid + GENERAL_CANDIDATE * self._narrowing_a_candidate(pool, unsaid)
         order = np.argsort(-fused, kind="stable")
-        return [(int(pool[i]), float(fused[i])) for i in order]
+        return self._varied([(int(pool[i]), float(fused[i])) for i in order])
+
+    def _varied(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The ranking with at most SAME_NAME_SHOWN records of one name (level notes aside) in its first SHOWN.
+
+        The same procedure at a third level tells the citizen nothing new; the slot goes to the next other
+        procedure, and the records moved down follow the first SHOWN in their order.
+        """
+        shown: list[tuple[int, float]] = []
+        later: list[tuple[int, float]] = []
+        names: Counter[tuple[str, ...]] = Counter()
+        for doc, score in ranked:
+            name = self._name_words[doc]
+            if len(shown) < SHOWN and names[name] < SAME_NAME_SHOWN:
+                shown.append((doc, score))
+                names[name] += 1
+            else:
+                later.append((doc, score))
+        return shown + later
 
     def search(self, query: str, k: int = 3) -> MatchResult:
         """The k best procedures for a question, its intent and whether the best one is a sure answer."""

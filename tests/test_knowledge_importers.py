@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import load_knowledge_base
-from knowledge.importers import SHEET_COLUMNS, ImportProblem, export_spreadsheet, import_path
+from knowledge.importers import SHEET_COLUMNS, ImportProblem, export_spreadsheet, import_path, national_record
 from tests.kb_helpers import FIXTURE_KB, NATIONAL_RECORDS, SHARED_MISSING
 
 
@@ -80,3 +80,14 @@ def test_kb_import_command_reports_progress_and_stores_the_indexes(tmp_path: Pat
     assert (tmp_path / "kb" / "embeddings.npz").is_file() and (tmp_path / "kb" / "lexical.pkl").is_file()
     matcher = Matcher(load_knowledge_base(tmp_path / "kb"))
     assert matcher.semantic is not None and matcher.semantic.present.all()
+
+
+def test_a_national_record_keeps_every_result_it_can_end_with():
+    record = {
+        "ma_thu_tuc": "2.002043",
+        "ten_thu_tuc": "Đăng ký thành lập công ty cổ phần",
+        "ket_qua_xu_ly": "Thông báo về việc sửa đổi, bổ sung hồ sơMã: KQ.G12.001051Giấy chứng nhận đăng ký doanh "
+        "nghiệpMã: KQ.G12.001080Từ khóaKhông có thông tinMô tảKhông có thông tin",
+    }
+    procedure, _ = national_record(record)
+    assert procedure["result"] == "Thông báo về việc sửa đổi, bổ sung hồ sơ; Giấy chứng nhận đăng ký doanh nghiệp"

@@ -5,7 +5,7 @@ import pytest
 
 from knowledge import Matcher, load_knowledge_base
 from knowledge.loader import KnowledgeBase
-from knowledge.matcher import _breadth
+from knowledge.matcher import _breadth, _ministry_only
 from knowledge.models import Procedure
 from knowledge.normalize import normalize
 from knowledge.query import analyze, in_english
@@ -225,3 +225,18 @@ def test_the_asking_sentence_of_a_story_is_its_ask_wherever_it_stands():
     story = "Con tôi sắp ra đời. Làm khai sinh cho con cần những giấy tờ gì? Chúng tôi chưa đăng ký kết hôn."
     assert ask_of(story) == "Làm khai sinh cho con cần những giấy tờ gì?"
     assert ask_of("Làm khai sinh cho con cần những giấy tờ gì?") == ""
+
+
+def test_procedures_carried_out_at_the_ministry_alone_are_marked():
+    levels = ["Cấp bộ", "Cấp bộ, Cấp tỉnh", "Cấp xã", ""]
+    ministry_only = _ministry_only([Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)])
+    assert ministry_only.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_at_most_two_levels_of_one_procedure_name_are_among_the_first_five():
+    names = [f"Cấp thẻ căn cước (thực hiện tại cấp {level})" for level in ("trung ương", "tỉnh", "xã")]
+    names += ["Cấp hộ chiếu", "Cấp giấy phép lái xe", "Đăng ký kết hôn"]
+    procedures = [Procedure(id=f"p{i}", name=name) for i, name in enumerate(names)]
+    varied = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
+    ranked = varied._varied([(i, 1.0 - i / 10) for i in range(6)])
+    assert [doc for doc, _ in ranked] == [0, 1, 3, 4, 5, 2]
