@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import Future
 
 import pytest
 
-from bot.batched_calls import BatchedCalls
+from bot.batched_calls import BatchedCalls, Outcome, TurnBatches
 
 
 async def test_each_caller_gets_the_result_of_its_own_argument() -> None:
@@ -84,3 +85,17 @@ async def test_an_error_raised_by_many_reaches_every_caller_of_its_share() -> No
     results = await asyncio.gather(*(calls(n) for n in range(3)), return_exceptions=True)
     assert all(isinstance(r, ValueError) for r in results)
     calls.close()
+
+
+async def test_routed_calls_go_to_their_lane_in_one_hand_off_per_lane() -> None:
+    handed: list[tuple[int, list[int]]] = []
+
+    def hand_over(lane: int, share: list[int]) -> Future[list[Outcome]]:
+        handed.append((lane, share))
+        done: Future[list[Outcome]] = Future()
+        done.set_result([(True, n * 10 + lane) for n in share])
+        return done
+
+    calls: TurnBatches[int, int] = TurnBatches(3, hand_over, route=lambda n: n % 3)
+    assert await asyncio.gather(*(calls(n) for n in range(9))) == [n * 10 + n % 3 for n in range(9)]
+    assert sorted(handed) == [(0, [0, 3, 6]), (1, [1, 4, 7]), (2, [2, 5, 8])]

@@ -13,7 +13,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from bot.batched_calls import Outcome, run_together, settle
+from bot.batched_calls import Outcome, TurnBatches, run_together
 from handlers.types import Incoming, Outgoing
 
 _app: Any = None
@@ -40,8 +40,9 @@ class WorkerPool:
         data = settings.model_dump()
         self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_init, initargs=(data,))
                        for _ in range(workers)]
-        self._waiting: list[list[tuple[Incoming, asyncio.Future[list[Outgoing]]]]] = [[] for _ in range(workers)]
-        self._flushing: set[int] = set()
+        self._calls: TurnBatches[Incoming, list[Outgoing]] = TurnBatches(
+            workers, lambda worker, batch: self._pools[worker].submit(_handle_many, batch),
+            route=lambda incoming: zlib.crc32(incoming.chat_id.encode()) % workers)
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Dispatcher.handle in the chat's worker process.
@@ -49,20 +50,7 @@ class WorkerPool:
         The updates that arrive during one turn of the event loop go to a worker together, in one message
         each way: a round trip per update between processes cost more than handling it.
         """
-        loop = asyncio.get_running_loop()
-        worker = zlib.crc32(incoming.chat_id.encode()) % len(self._pools)
-        future: asyncio.Future[list[Outgoing]] = loop.create_future()
-        self._waiting[worker].append((incoming, future))
-        if worker not in self._flushing:
-            self._flushing.add(worker)
-            loop.call_soon(self._flush, worker)
-        return await future
-
-    def _flush(self, worker: int) -> None:
-        self._flushing.discard(worker)
-        jobs, self._waiting[worker] = self._waiting[worker], []
-        done = asyncio.wrap_future(self._pools[worker].submit(_handle_many, [incoming for incoming, _ in jobs]))
-        done.add_done_callback(lambda finished: _settle(jobs, finished))
+        return await self._calls(incoming)
 
     async def warm_up(self) -> None:
         """Start every worker (each loads the knowledge base) before the first update arrives."""
@@ -77,10 +65,3 @@ class WorkerPool:
 
 def _noop() -> None:
     return None
-
-
-def _settle(jobs: list[tuple[Incoming, asyncio.Future[list[Outgoing]]]], finished: asyncio.Future[Any]) -> None:
-    """Give each update of a batch its answers, or the error (of the update, or of the whole batch)."""
-    failure = finished.exception() if not finished.cancelled() else asyncio.CancelledError()
-    outcomes = finished.result() if failure is None else [(False, failure)] * len(jobs)
-    settle([future for _, future in jobs], outcomes)
