@@ -15,6 +15,11 @@ def _vn_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("VN", years=[year, year + 1])
 
 
+def load_holidays() -> None:
+    """Load this year's holidays now (the first lookup imports the country's calendar: about 0.4 s)."""
+    _vn_holidays(datetime.now(VN_TZ).year)
+
+
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not a public holiday."""
     return day.weekday() < 5 and day not in _vn_holidays(day.year)
