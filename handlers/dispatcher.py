@@ -119,10 +119,13 @@ class Dispatcher:
             try:
                 with session_scope(self.engine) as session:
                     return self._handle(session, msg)
-            except IntegrityError:
-                log.info("Update %s:%s was handled concurrently by another worker", msg.platform, msg.update_id)
-                return []
             except SQLAlchemyError as err:
+                if attempt == 1 and isinstance(err, IntegrityError):
+                    # another worker wrote the same row first (a first contact from two chats at once, say):
+                    # once more, the row is found; an update that worker handled is then seen as handled
+                    log.info("Update %s:%s collided with another worker's write; handling it again",
+                             msg.platform, msg.update_id)
+                    continue
                 if attempt == 1 and connection_was_lost(err):
                     log.warning("Database connection lost; handling update %s:%s again", msg.platform, msg.update_id)
                     continue  # nothing was committed, and the pool has replaced its stale connections

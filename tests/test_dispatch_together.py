@@ -1,4 +1,4 @@
-"""Updates handled together (a batch from one getUpdates): same answers as one by one, in fewer transactions."""
+"""Updates handled together (a batch from one getUpdates) and beside other workers: same answers, fewer transactions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import handlers.dispatcher as dispatcher_module
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import translate
 from handlers.types import Incoming, Outgoing
+from storage.citizens import get_or_create_citizen
 from storage.conversations import load_conversation
+from storage.db import make_engine
 
 _ids = count(10_000)
 
@@ -90,3 +92,21 @@ def test_flood_limit_applies_to_updates_handled_together(any_engine, settings, c
     flood = Dispatcher(any_engine, settings.model_copy(update={"flood_max_messages": 2}), core_kb)
     answers = flood.handle_many([_msg("a", "/help") for _ in range(4)])
     assert _texts(answers[2]) == [translate("vi", "error.flood")] and answers[3] == []
+
+
+def test_a_first_contact_another_worker_stored_meanwhile_is_still_answered(pg_url, settings, core_kb) -> None:
+    engine, other = make_engine(pg_url), make_engine(pg_url)
+    raced: list[bool] = []
+
+    def other_worker_adds_the_citizen(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if not raced and statement.lstrip().startswith("SELECT") and "citizen" in statement:
+            raced.append(True)  # the dispatcher has just found no citizen "race": another worker adds it now
+            with Session(other) as s:
+                get_or_create_citizen(s, "telegram", "race", "race")
+                s.commit()
+
+    event.listen(engine, "after_cursor_execute", other_worker_adds_the_citizen)
+    answers = Dispatcher(engine, settings, core_kb).handle(_msg("race", "/start"))
+    assert raced and _texts(answers) != [translate("vi", "error.busy")] and answers
+    engine.dispose()
+    other.dispose()
