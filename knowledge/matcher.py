@@ -321,7 +321,8 @@ class Matcher:
         for position, token in enumerate(q.tokens):
             key = token.group if token.group >= 0 else -1 - position
             own = MARKED + token.text if q.has_marks else token.folded
-            found = own in seen or any(all(w in seen for w in alt) for alt in token.alternatives if alt)
+            found = own in seen or bool(token.alternatives) and any(
+                all(w in seen for w in alt) for alt in token.alternatives if alt)
             units.setdefault(key, []).append((self.index.idf(token.folded), found))
         total = covered = 0.0
         for parts in units.values():

@@ -82,9 +82,11 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
     groups: list[int] = []
     i = 0
     folded = [fold_word(w) for w in words]
+    out_folded: list[str] = []  # folded forms of `out`, made as it grows
     while i < len(words):
         if folded[i] not in _REPLACE_STARTS:
             out.append(words[i])
+            out_folded.append(folded[i])
             groups.append(-1)
             i += 1
             continue
@@ -94,14 +96,16 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
                 expansion = _REPLACE[key].split()
                 groups.extend([i] * len(expansion) if len(expansion) > 1 else [-1])
                 out.extend(expansion)
+                out_folded.extend(fold_word(w) for w in expansion)
                 i += n
                 break
         else:
             out.append(words[i])
+            out_folded.append(folded[i])
             groups.append(-1)
             i += 1
     spans: list[tuple[int, int, str]] = []
-    folded = [fold_word(w) for w in out]
+    folded = out_folded
     for i in range(len(out)):
         if folded[i] not in _ADD_STARTS:
             continue
