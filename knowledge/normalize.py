@@ -38,8 +38,16 @@ _UNMARKED = _Unmarked()
 
 def strip_diacritics(text: str) -> str:
     """The same text without Vietnamese tone and vowel marks (đ→d)."""
+    return _strip_long(text) if len(text or "") > _LONG else _strip(text)
+
+
+def _strip(text: str) -> str:
     stripped = (text or "").translate(_UNMARKED)
     return stripped if stripped.isascii() else unicodedata.normalize("NFC", stripped)
+
+
+_LONG = 64  # a whole message (not a word or a name): its several readers strip it in turn
+_strip_long = lru_cache(maxsize=16)(_strip)
 
 
 def has_diacritics(text: str) -> bool:
