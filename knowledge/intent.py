@@ -7,7 +7,7 @@ Cue phrases are written with diacritics. A message typed with marks is compared 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knowledge.normalize import normalize, strip_diacritics
 
@@ -25,6 +25,18 @@ class _Cues:
 
     marked: tuple[str, ...]
     folded: tuple[str, ...]
+    by_first: tuple[dict[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_first", (_by_first(self.marked), _by_first(self.folded)))
+
+
+def _by_first(cues: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Cue phrases by their first word: only those whose first word is in a message can occur in it."""
+    table: dict[str, list[str]] = {}
+    for cue in cues:
+        table.setdefault(cue.split()[0], []).append(cue)
+    return {first: tuple(group) for first, group in table.items()}
 
 
 def _phrases(text: str) -> _Cues:
@@ -101,16 +113,19 @@ class _Text:
 
     padded: str
     marked: bool
+    words: frozenset[str]
 
     def has(self, cues: _Cues) -> bool:
         """Whether any cue phrase occurs on word boundaries."""
-        return any(cue in self.padded for cue in (cues.marked if self.marked else cues.folded))
+        table = cues.by_first[0 if self.marked else 1]
+        return any(cue in self.padded for first in table.keys() & self.words for cue in table[first])
 
 
 def _text(message: str) -> _Text:
     normalized = normalize(message)
     marked = strip_diacritics(normalized) != normalized
-    return _Text(f" {normalized if marked else strip_diacritics(normalized)} ", marked)
+    padded = f" {normalized if marked else strip_diacritics(normalized)} "
+    return _Text(padded, marked, frozenset(padded.split()))
 
 
 def cue_intent(message: str) -> str | None:

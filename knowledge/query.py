@@ -124,16 +124,16 @@ def _filler_word(word: str) -> bool:
     return word.isascii() and word in FILLER_FOLDED
 
 
-def _is_filler(words: list[str], i: int, known_pair: Callable[[str, str], bool]) -> bool:
-    """Whether word i carries no meaning here; a known phrase with a meaningful neighbour keeps it."""
-    if not _filler_word(words[i]):
-        return False
-    for j in (i - 1, i + 1):
-        if 0 <= j < len(words) and not _filler_word(words[j]):
-            pair = (words[j], words[i]) if j < i else (words[i], words[j])
-            if known_pair(*pair):
-                return False
-    return True
+def _meaningful(words: list[str], known_pair: Callable[[str, str], bool]) -> list[bool]:
+    """For each word, whether it carries meaning here: not a filler, or a filler in a known phrase with a
+    meaningful neighbour."""
+    filler = [_filler_word(w) for w in words]
+    keep = [not f for f in filler]
+    last = len(words) - 1
+    for i in (i for i, f in enumerate(filler) if f):
+        keep[i] = (i > 0 and not filler[i - 1] and known_pair(words[i - 1], words[i])) or (
+            i < last and not filler[i + 1] and known_pair(words[i], words[i + 1]))
+    return keep
 
 
 def in_english(normalized: str) -> bool:
@@ -153,7 +153,7 @@ def analyze(
     """Break a question into content tokens (fillers removed before folding) and synonym additions."""
     normalized = normalize(text)
     words, groups, spans = _rewrite(normalized.split())
-    keep = [not _is_filler(words, i, known_pair) for i in range(len(words))]
+    keep = _meaningful(words, known_pair)
     tokens: list[Token] = []
     index_of: dict[int, Token] = {}
     for i, word in enumerate(words):
