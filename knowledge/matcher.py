@@ -317,15 +317,21 @@ class Matcher:
         The syllables written out from one abbreviation count as one unit, found when half of them are.
         """
         seen = self.index.doc_terms[doc]
-        units: dict[int, list[tuple[float, bool]]] = {}
-        for position, token in enumerate(q.tokens):
-            key = token.group if token.group >= 0 else -1 - position
+        idf = self.index.idf
+        total = covered = 0.0
+        groups: dict[int, list[tuple[float, bool]]] = {}
+        for token in q.tokens:
             own = MARKED + token.text if q.has_marks else token.folded
             found = own in seen or bool(token.alternatives) and any(
                 all(w in seen for w in alt) for alt in token.alternatives if alt)
-            units.setdefault(key, []).append((self.index.idf(token.folded), found))
-        total = covered = 0.0
-        for parts in units.values():
+            weight = idf(token.folded)
+            if token.group >= 0:
+                groups.setdefault(token.group, []).append((weight, found))
+                continue
+            total += weight
+            if found:
+                covered += weight
+        for parts in groups.values():
             weight = sum(w for w, _ in parts) / len(parts)
             total += weight
             if 2 * sum(found for _, found in parts) >= len(parts):
