@@ -148,10 +148,7 @@ class Dispatcher:
     def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:
         if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
             return []
-        person = _identity(msg)
-        sender = load_sender(session, person.platform, person.user_id, person.chat_id,
-                             language=self.settings.default_language, display_name=person.display_name,
-                             username=person.username)
+        sender = load_sender(session, _identity(msg), language=self.settings.default_language)
         out, change = self._respond(session, msg, sender)
         if change is not None:
             save_conversation(session, *change)

@@ -44,14 +44,13 @@ _SENDER = _JOINED.where(Citizen.user_id == bindparam("user_id"))
 _SENDERS = _JOINED.where(Citizen.user_id.in_(bindparam("user_ids", expanding=True)))  # type: ignore[attr-defined]
 
 
-def load_sender(session: Session, platform: str, user_id: str, chat_id: str, *, language: str = "vi",
-                display_name: str | None = None, username: str | None = None) -> Sender:
+def load_sender(session: Session, person: Identity, *, language: str = "vi") -> Sender:
     """The sender's rows, creating the citizen and conversation on first contact.
 
     A known citizen costs one query (the common case); a first contact falls back to one per table.
     """
-    row = session.exec(_SENDER, params={"platform": platform, "user_id": user_id}).first()
-    return _complete(session, row, Identity(platform, user_id, chat_id, display_name, username), language)
+    row = session.exec(_SENDER, params={"platform": person.platform, "user_id": person.user_id}).first()
+    return _complete(session, row, person, language)
 
 
 def load_senders(session: Session, people: list[Identity], *, language: str = "vi") -> dict[tuple[str, str], Sender]:

@@ -123,7 +123,7 @@ def test_stored_conversation_moves_on_to_its_latest_state(any_engine) -> None:
 
 def test_first_contact_creates_the_citizen_and_an_empty_conversation(any_engine) -> None:
     with Session(any_engine) as s:
-        sender = load_sender(s, "telegram", "u5", "u5", display_name="Lan")
+        sender = load_sender(s, Identity("telegram", "u5", "u5", display_name="Lan"))
         assert (sender.citizen.display_name, sender.staff, sender.conversation.state) == ("Lan", None, None)
         s.commit()
     with Session(any_engine) as s:
@@ -132,19 +132,19 @@ def test_first_contact_creates_the_citizen_and_an_empty_conversation(any_engine)
 
 def test_known_sender_comes_with_staff_membership_and_conversation(any_engine) -> None:
     with Session(any_engine) as s:
-        load_sender(s, "telegram", "7", "7")
+        load_sender(s, Identity("telegram", "7", "7"))
         add_staff(s, "telegram", "7", name="Cán bộ")
         save_conversation(s, load_conversation(s, "telegram", "7"), "fb.description", {"category": "other"})
         s.commit()
     with Session(any_engine) as s:
-        sender = load_sender(s, "telegram", "7", "7", username="canbo")
+        sender = load_sender(s, Identity("telegram", "7", "7", username="canbo"))
         assert sender.staff is not None and sender.staff.name == "Cán bộ"
         assert (sender.conversation.state, sender.citizen.username) == ("fb.description", "canbo")
 
 
 def test_several_senders_known_and_new_are_loaded_together(any_engine) -> None:
     with Session(any_engine) as s:
-        load_sender(s, "telegram", "7", "7")
+        load_sender(s, Identity("telegram", "7", "7"))
         add_staff(s, "telegram", "7", name="Cán bộ")
         s.commit()
     with Session(any_engine) as s:
@@ -172,11 +172,11 @@ def test_several_conversations_are_saved_together(any_engine) -> None:
 
 def test_removed_staff_member_writes_as_a_citizen(any_engine) -> None:
     with Session(any_engine) as s:
-        load_sender(s, "telegram", "8", "8")
+        load_sender(s, Identity("telegram", "8", "8"))
         remove_staff(s, add_staff(s, "telegram", "8"))
         s.commit()
     with Session(any_engine) as s:
-        assert load_sender(s, "telegram", "8", "8").staff is None
+        assert load_sender(s, Identity("telegram", "8", "8")).staff is None
 
 
 def test_outbox_delivers_each_message_once_and_retries_later(any_engine) -> None:
