@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -20,6 +22,17 @@ STAFF = 9001
 STAFF_CHAT = -1001000
 MODES = [("aiogram", False), ("aiogram", True), ("ptb", False), ("ptb", True)]
 MODE_IDS = ["aiogram-polling", "aiogram-webhook", "ptb-polling", "ptb-webhook"]
+
+
+@asynccontextmanager
+async def citizen_bot(tmp_path: Any, core_kb: Any, framework: str,
+                      **settings: Any) -> AsyncIterator[tuple[FakeTelegram, BotHarness]]:
+    """The bot on `framework`, on SQLite, against a fake server where one citizen has a private chat."""
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_private_chat(CITIZEN)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework, **settings), core_kb)
+        async with BotHarness(tg, app) as bot:
+            yield tg, bot
 
 
 class Citizen:
@@ -137,53 +150,44 @@ async def test_staff_answer_by_replying_to_ticket_message_in_plain_group(tmp_pat
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_forged_webhook_secret_is_refused_and_nothing_processed(
         tmp_path: Any, core_kb: Any, framework: str) -> None:
-    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
-        tg.add_private_chat(CITIZEN)
-        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework, webhook=True), core_kb)
-        async with BotHarness(tg, app) as bot:
-            hook = tg.calls_of("setWebhook")[-1].params
-            assert hook["secret_token"] == "s3cret-Token_1"
-            assert set(hook["allowed_updates"]) == {"message", "callback_query"}
-            update = {"update_id": 777, "message": {
-                "message_id": 1, "date": 0, "text": "/start", "chat": {"id": CITIZEN, "type": "private"},
-                "from": {"id": CITIZEN, "is_bot": False, "first_name": "Eve"}}}
-            assert await bot.post_webhook(update, secret="wrong") == 401
-            assert await bot.post_webhook(update, secret="") == 401
-            await asyncio.sleep(0.3)
-            assert tg.sent_to(CITIZEN) == []
-            assert await bot.post_webhook(update) == 200
-            await tg.wait_sent(CITIZEN, 1)
+    async with citizen_bot(tmp_path, core_kb, framework, webhook=True) as (tg, bot):
+        hook = tg.calls_of("setWebhook")[-1].params
+        assert hook["secret_token"] == "s3cret-Token_1"
+        assert set(hook["allowed_updates"]) == {"message", "callback_query"}
+        update = {"update_id": 777, "message": {
+            "message_id": 1, "date": 0, "text": "/start", "chat": {"id": CITIZEN, "type": "private"},
+            "from": {"id": CITIZEN, "is_bot": False, "first_name": "Eve"}}}
+        assert await bot.post_webhook(update, secret="wrong") == 401
+        assert await bot.post_webhook(update, secret="") == 401
+        await asyncio.sleep(0.3)
+        assert tg.sent_to(CITIZEN) == []
+        assert await bot.post_webhook(update) == 200
+        await tg.wait_sent(CITIZEN, 1)
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_update_delivered_twice_is_handled_once(tmp_path: Any, core_kb: Any, framework: str) -> None:
-    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
-        tg.add_private_chat(CITIZEN)
-        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework, webhook=True), core_kb)
-        async with BotHarness(tg, app) as bot:
-            update = {"update_id": 4242, "message": {
-                "message_id": 5, "date": 0, "text": "/help", "chat": {"id": CITIZEN, "type": "private"},
-                "from": {"id": CITIZEN, "is_bot": False, "first_name": "Lan"}}}
-            statuses = await asyncio.gather(bot.post_webhook(update), bot.post_webhook(update))
-            assert statuses == [200, 200]
-            assert await bot.post_webhook(update) == 200
-            first = await tg.wait_sent(CITIZEN, 1)
-            await asyncio.sleep(0.3)
-            assert len(tg.sent_to(CITIZEN)) == len(first)
+    async with citizen_bot(tmp_path, core_kb, framework, webhook=True) as (tg, bot):
+        update = {"update_id": 4242, "message": {
+            "message_id": 5, "date": 0, "text": "/help", "chat": {"id": CITIZEN, "type": "private"},
+            "from": {"id": CITIZEN, "is_bot": False, "first_name": "Lan"}}}
+        statuses = await asyncio.gather(bot.post_webhook(update), bot.post_webhook(update))
+        assert statuses == [200, 200]
+        assert await bot.post_webhook(update) == 200
+        first = await tg.wait_sent(CITIZEN, 1)
+        await asyncio.sleep(0.3)
+        assert len(tg.sent_to(CITIZEN)) == len(first)
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_unparseable_update_is_skipped_and_polling_goes_on(
         tmp_path: Any, core_kb: Any, framework: str) -> None:
-    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
-        tg.add_private_chat(CITIZEN)
-        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework), core_kb)
-        async with BotHarness(tg, app) as bot:
-            tg.inject({"message": {"message_id": "not-a-number", "chat": "?", "from": None}})
-            tg.send_text(CITIZEN, "/help")
-            await tg.wait_sent(CITIZEN, 1)
-            assert bot.runtime is not None and bot.runtime.skipped == 1
-            await tg.wait_for(lambda: tg.pending_updates == 0, what="all updates confirmed")
+    async with citizen_bot(tmp_path, core_kb, framework) as (tg, bot):
+        tg.inject({"message": {"message_id": "not-a-number", "chat": "?", "from": None}})
+        tg.send_text(CITIZEN, "/help")
+        await tg.wait_sent(CITIZEN, 1)
+        assert bot.runtime is not None and bot.runtime.skipped == 1
+        await tg.wait_for(lambda: tg.pending_updates == 0, what="all updates confirmed")
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
@@ -215,12 +219,9 @@ async def test_worker_processes_handle_updates_in_order_per_chat(tmp_path: Any, 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_answers_to_one_chat_arrive_in_the_order_of_its_messages(
         tmp_path: Any, core_kb: Any, framework: str) -> None:
-    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
-        tg.add_private_chat(CITIZEN)
-        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), framework), core_kb)
-        async with BotHarness(tg, app):
-            commands = [f"/lenh{i}" for i in range(6)]
-            for command in commands:  # all in one batch of getUpdates
-                tg.send_text(CITIZEN, command)
-            answers = await tg.wait_sent(CITIZEN, len(commands))
-            assert [next(c for c in commands if c in a.text) for a in answers] == commands
+    async with citizen_bot(tmp_path, core_kb, framework) as (tg, _bot):
+        commands = [f"/lenh{i}" for i in range(6)]
+        for command in commands:  # all in one batch of getUpdates
+            tg.send_text(CITIZEN, command)
+        answers = await tg.wait_sent(CITIZEN, len(commands))
+        assert [next(c for c in commands if c in a.text) for a in answers] == commands
