@@ -97,13 +97,19 @@ def _weighted_name_terms(index: FieldIndex, proc: Procedure) -> dict[str, float]
     return terms
 
 
+def _levels(proc: Procedure) -> frozenset[str]:
+    """The administrative levels (of LEVELS) a procedure is carried out at."""
+    level = proc.level.lower()
+    return frozenset(lv for lv in LEVELS if lv in level)
+
+
 def _breadth(procedures: list[Procedure]) -> np.ndarray:
     """How widely each procedure is carried out, 0..1: one administrative level 0, three or more 1.
 
     Procedures offered at the ministry, the province and the commune alike are the everyday ones citizens
     ask about; among candidates that explain a question about as well, they come first.
     """
-    counts = [sum(level in p.level.lower() for level in LEVELS) for p in procedures]
+    counts = [len(_levels(p)) for p in procedures]
     return np.clip((np.array(counts, dtype=np.float64) - 1) / 2, 0.0, 1.0)
 
 
@@ -113,7 +119,7 @@ def _ministry_only(procedures: list[Procedure]) -> np.ndarray:
     Citizens file at the commune or the province; what only a ministry handles is mostly for organisations
     and professionals, so among candidates that explain a question about as well it comes after them.
     """
-    return np.array([{lv for lv in LEVELS if lv in p.level.lower()} == {LEVELS[0]} for p in procedures], np.float64)
+    return np.array([_levels(p) == {LEVELS[0]} for p in procedures], np.float64)
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:

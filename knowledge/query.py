@@ -105,12 +105,11 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
             groups.append(-1)
             i += 1
     spans: list[tuple[int, int, str]] = []
-    folded = out_folded
     for i in range(len(out)):
-        if folded[i] not in _ADD_STARTS:
+        if out_folded[i] not in _ADD_STARTS:
             continue
         for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
-            key = " ".join(folded[i : i + n])
+            key = " ".join(out_folded[i : i + n])
             if key in _ADD:
                 spans.append((i, i + n, _ADD[key]))
                 break
