@@ -42,7 +42,7 @@ from bot.telegram.aiogram_runtime import AiogramRuntime  # noqa: E402
 from bot.telegram.service import make_outbox_sender  # noqa: E402
 from bot.telegram.workers import WorkerPool  # noqa: E402
 from handlers.categories import categories  # noqa: E402
-from handlers.types import Outgoing  # noqa: E402
+from messaging.types import Outgoing  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import create_all, make_engine, session_scope  # noqa: E402
 from tests.fake_telegram.limits import FloodLimits  # noqa: E402
@@ -308,7 +308,7 @@ async def run_outbox(messages: int, engine: Any) -> None:
     first = 1_000_000
     with session_scope(engine) as session:
         for i in range(messages):
-            outbox.enqueue(session, "telegram", str(first + i), Outgoing(f"Thông báo số {i}"))
+            outbox.enqueue(session, "telegram", str(first + i), Outgoing(f"Thông báo số {i}").to_dict())
     fake = FakeProcess(messages, [], "outbox", first)
     runtime = AiogramRuntime(fake.token, fake.api_base, None, engine)
     sender = make_outbox_sender(runtime, SendLimits(), poll_interval=0.05)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.app import App
-from handlers.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
+from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
 from storage.outbox import claim_due, mark_sent
 
 PLATFORM = "console"
@@ -79,7 +79,7 @@ class ConsoleChat:
         """Print and mark delivered the queued messages addressed to this console chat."""
         mine = claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=self.chat_id)
         if mine:
-            self.show([i.outgoing() for i in mine], fresh=False)
+            self.show([Outgoing.from_dict(i.payload) for i in mine], fresh=False)
             for item in mine:
                 mark_sent(self.app.engine, item.id)
 

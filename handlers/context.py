@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.settings import Settings
+from handlers.config import HandlerSettings
 from handlers.i18n import translate
-from handlers.types import Button, Incoming, Outgoing
 from knowledge import KnowledgeBase, Matcher
+from messaging.types import Button, Incoming, Outgoing
 from storage import outbox
 from storage.models import Citizen, Conversation, StaffMember
 
@@ -21,7 +21,7 @@ class Context:
 
     incoming: Incoming
     session: Session
-    settings: Settings
+    settings: HandlerSettings
     kb: KnowledgeBase
     matcher: Matcher
     citizen: Citizen
@@ -69,7 +69,7 @@ class Context:
 
     def send_later(self, platform: str, chat_id: str, message: Outgoing) -> None:
         """Queue a message in the durable outbox (committed with this update's changes)."""
-        outbox.enqueue(self.session, platform, chat_id, message)
+        outbox.enqueue(self.session, platform, chat_id, message.to_dict())
 
     def notify_citizen(self, citizen: Citizen, message: Outgoing) -> None:
         """Queue a message to a citizen's chat."""

@@ -1,8 +1,17 @@
 """The dispatcher: one update in, the answers out, in one database transaction.
 
-Pipeline: flood limit -> transaction { dedup of redelivered updates -> who is writing (citizen, staff,
-admin, banned) -> conversation state -> input checks -> route -> save state } -> answers.
-A database failure rolls everything back and answers "Hệ thống đang bận, vui lòng thử lại sau".
+Pipeline, in this order (the way aiogram's middlewares read):
+
+    flood limit (per process, before any database work)
+    transaction {
+        dedup of redelivered updates -> who is writing (citizen, staff, admin) and their conversation
+        -> CHECKS, in order (banned, input limits): the first that answers ends the update
+        -> route (ROUTES for private chats, `group_route` for the staff chat) -> save the conversation
+    } -> answers
+
+Routing is tables: `CITIZEN_COMMANDS` and `STAFF_COMMANDS` by command name, `MENU_BUTTONS` by exact button
+data, `BUTTON_PREFIXES` by prefix. A database failure rolls everything back and answers "Hệ thống đang bận,
+vui lòng thử lại sau".
 """
 
 from __future__ import annotations
@@ -14,14 +23,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from bot.settings import Settings
 from handlers import feedback, my_tickets, procedure_guide, staff, start, survey
+from handlers.config import HandlerSettings
 from handlers.context import Context
 from handlers.flood import FloodGuard
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
-from handlers.types import Incoming, Outgoing
 from knowledge import KnowledgeBase, Matcher
+from messaging.types import Incoming, Outgoing
 from storage.conversations import ConversationChange, save_conversation, save_conversations
 from storage.db import connection_was_lost, session_scope
 from storage.senders import Identity, Sender, load_sender, load_senders
@@ -72,7 +81,7 @@ INTERNAL_PREFIXES = ("#", "//")
 class Dispatcher:
     """Turns neutral incoming messages into neutral answers; safe to call from several threads."""
 
-    def __init__(self, engine: Engine, settings: Settings, kb: KnowledgeBase, matcher: Matcher | None = None):
+    def __init__(self, engine: Engine, settings: HandlerSettings, kb: KnowledgeBase, matcher: Matcher | None = None):
         self.engine = engine
         self.settings = settings
         self.kb = kb
@@ -181,9 +190,6 @@ class Dispatcher:
         ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
                       citizen=citizen, conversation=conv, staff=member, is_admin=is_admin,
                       state=conv.state, data=dict(conv.data or {}))
-        if citizen.banned and not ctx.is_staff:
-            log_security_event(session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
-            return [ctx.reply(ctx.t("error.banned"))], None
         out = group_route(ctx) if msg.is_group else route(ctx)
         changed = (ctx.state, ctx.data) != (conv.state, conv.data)
         return out, ((conv, ctx.state, ctx.data) if changed else None)
@@ -208,6 +214,15 @@ def _rounds(msgs: list[Incoming], indices: list[int]) -> list[list[int]]:
     return rounds
 
 
+def refuse_banned(ctx: Context) -> list[Outgoing] | None:
+    """A banned citizen is told so (and the attempt is logged); staff are never refused here."""
+    if not ctx.citizen.banned or ctx.is_staff:
+        return None
+    msg = ctx.incoming
+    log_security_event(ctx.session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
+    return [ctx.reply(ctx.t("error.banned"))]
+
+
 def check_input(ctx: Context) -> list[Outgoing] | None:
     """A polite answer for input the bot cannot take (empty, too long, unsupported), else None."""
     msg = ctx.incoming
@@ -223,9 +238,24 @@ def check_input(ctx: Context) -> list[Outgoing] | None:
     return None
 
 
+Check = Callable[[Context], list[Outgoing] | None]
+
+CHECKS: tuple[Check, ...] = (refuse_banned, check_input)  # before routing a private message, in this order
+GROUP_CHECKS: tuple[Check, ...] = (refuse_banned, check_input)  # before a staff-chat message to the bot
+
+
+def run_checks(ctx: Context, checks: tuple[Check, ...] = CHECKS) -> list[Outgoing] | None:
+    """The answer of the first check that refuses the update, or None when all let it through."""
+    for check in checks:
+        refused = check(ctx)
+        if refused is not None:
+            return refused
+    return None
+
+
 def route(ctx: Context) -> list[Outgoing]:
-    """Private chat: commands, buttons, the current flow, then the procedure guide."""
-    refused = check_input(ctx)
+    """Private chat: the checks, then commands, buttons, the current flow, and the procedure guide."""
+    refused = run_checks(ctx)
     if refused is not None:
         return refused
     msg = ctx.incoming
@@ -262,23 +292,36 @@ def command(ctx: Context, name: str) -> list[Outgoing]:
     return handler(ctx)
 
 
+def stale_button(ctx: Context) -> list[Outgoing]:
+    """A button of an old message, or data nobody sent: say so politely, with the menu."""
+    return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
+
+
+def _feedback_button(ctx: Context, _rest: str) -> list[Outgoing]:
+    return feedback.handle(ctx) if ctx.state in feedback.FLOW else stale_button(ctx)
+
+
+ButtonRoute = Callable[[Context, str], list[Outgoing]]
+
+BUTTON_PREFIXES: tuple[tuple[str, ButtonRoute], ...] = (  # handler(ctx, data after the prefix); first match wins
+    ("consent:yes:", lambda ctx, then: start.on_consent(ctx, "yes", then)),
+    ("t:", my_tickets.show_mine),
+    ("fb:", _feedback_button),
+    ("sv:", lambda ctx, rest: survey.on_button(ctx, "sv:" + rest)),
+    ("p:", procedure_guide.on_button),
+)
+
+
 def button(ctx: Context, data: str) -> list[Outgoing]:
     """A pressed button; data that is malformed or belongs to an old message gets a polite answer."""
     if data == "cancel":
         return command(ctx, "cancel")
     if data in MENU_BUTTONS:
         return MENU_BUTTONS[data](ctx)
-    if data.startswith("consent:yes:"):
-        return start.on_consent(ctx, "yes", data.removeprefix("consent:yes:"))
-    if data.startswith("t:"):
-        return my_tickets.show_mine(ctx, data.removeprefix("t:"))
-    if data.startswith("fb:") and ctx.state in feedback.FLOW:
-        return feedback.handle(ctx)
-    if data.startswith("sv:"):
-        return survey.on_button(ctx, data)
-    if data.startswith("p:"):
-        return procedure_guide.on_button(ctx, data.removeprefix("p:"))
-    return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
+    for prefix, handler in BUTTON_PREFIXES:
+        if data.startswith(prefix):
+            return handler(ctx, data.removeprefix(prefix))
+    return stale_button(ctx)
 
 
 def group_route(ctx: Context) -> list[Outgoing]:
@@ -286,7 +329,7 @@ def group_route(ctx: Context) -> list[Outgoing]:
     msg = ctx.incoming
     if msg.command is not None:
         if msg.command in STAFF_COMMANDS or msg.command == "help":
-            refused = check_input(ctx)
+            refused = run_checks(ctx, GROUP_CHECKS)
             return refused if refused is not None else command(ctx, msg.command)
         return []
     if not ctx.is_staff or not msg.text or msg.text.lstrip().startswith(INTERNAL_PREFIXES):
@@ -296,7 +339,7 @@ def group_route(ctx: Context) -> list[Outgoing]:
     ticket = get_ticket(ctx.session, code) if code else None
     if ticket is None:
         return []
-    refused = check_input(ctx)
+    refused = run_checks(ctx, GROUP_CHECKS)
     if refused is not None:
         return refused
     staff.reply_to_citizen(ctx, ticket, msg.text.strip())

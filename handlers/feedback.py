@@ -17,7 +17,7 @@ from handlers.categories import QUESTION_CATEGORY, categories, category, categor
 from handlers.context import Context
 from handlers.deadlines import due_at
 from handlers.keyboards import cancel_row, consent_buttons, main_menu
-from handlers.types import Attachment, AttachmentKind, Button, Outgoing
+from messaging.types import Attachment, AttachmentKind, Button, Outgoing
 from storage.clock import format_local, utcnow
 from storage.tickets import NewTicket, create_ticket
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.settings import Settings
 from handlers.categories import category_label
+from handlers.config import HandlerSettings
 from handlers.i18n import translate
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage import outbox
 from storage.clock import format_local, utcnow
 from storage.db import session_scope
@@ -30,7 +30,7 @@ class FollowupRun:
     apologies: int
 
 
-def run_followups(engine: Engine, settings: Settings, now: datetime | None = None) -> FollowupRun:
+def run_followups(engine: Engine, settings: HandlerSettings, now: datetime | None = None) -> FollowupRun:
     """Queue reminders and apologies that are due; each is sent once, even with several workers."""
     now = now or utcnow()
     lang = settings.default_language
@@ -43,7 +43,7 @@ def run_followups(engine: Engine, settings: Settings, now: datetime | None = Non
                 continue
             text = translate(lang, "followup.reminder", code=ticket.code, due=format_local(ticket.due_at),
                              category=category_label(ticket.category, lang))
-            outbox.enqueue(session, staff_platform, staff_chat, Outgoing(text=text, ticket_code=ticket.code))
+            outbox.enqueue(session, staff_platform, staff_chat, Outgoing(text=text, ticket_code=ticket.code).to_dict())
             reminders += 1
         for ticket in due_before(session, now, unmarked="apologized_at"):
             if not set_mark(session, ticket, "apologized_at"):
@@ -53,11 +53,11 @@ def run_followups(engine: Engine, settings: Settings, now: datetime | None = Non
                 apology = translate(citizen.language, "followup.apology", code=ticket.code,
                                     due=format_local(ticket.due_at, with_time=False))
                 outbox.enqueue(session, citizen.platform, citizen.chat_id, Outgoing(text=apology,
-                                                                                    ticket_code=ticket.code))
+                                                                                    ticket_code=ticket.code).to_dict())
             add_event(session, ticket, actor_kind="system", actor="followup", kind="overdue")
             text = translate(lang, "followup.overdue_staff", code=ticket.code, due=format_local(ticket.due_at),
                              category=category_label(ticket.category, lang))
-            outbox.enqueue(session, staff_platform, staff_chat, Outgoing(text=text, ticket_code=ticket.code))
+            outbox.enqueue(session, staff_platform, staff_chat, Outgoing(text=text, ticket_code=ticket.code).to_dict())
             apologies += 1
     if reminders or apologies:
         log.info("Follow-up: %d reminders, %d apologies queued", reminders, apologies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers.types import Button
+from messaging.types import Button
 
 Rows = tuple[tuple[Button, ...], ...]
 

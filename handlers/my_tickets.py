@@ -7,7 +7,7 @@ import re
 from handlers.context import Context
 from handlers.keyboards import menu_row
 from handlers.ticket_views import citizen_view, status_label
-from handlers.types import Button, Outgoing
+from messaging.types import Button, Outgoing
 from storage.tickets import get_ticket, tickets_of_citizen
 
 CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{6})\b")

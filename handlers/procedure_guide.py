@@ -16,12 +16,12 @@ import hashlib
 
 from handlers.context import Context
 from handlers.keyboards import main_menu, menu_row
-from handlers.types import Button, Outgoing
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import rank_agencies
 from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where
 from knowledge.models import Agency
 from knowledge.normalize import normalize
+from messaging.types import Button, Outgoing
 from storage.unmatched import record_unmatched, top_unmatched
 
 MAX_DATA_BYTES = 64

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.settings import Settings
+from handlers.config import HandlerSettings
 from handlers.i18n import translate
 from storage.clock import format_local, utcnow
 from storage.followups import report
@@ -14,7 +14,7 @@ from storage.followups import report
 DEFAULT_DAYS = 30
 
 
-def report_text(session: Session, settings: Settings, lang: str, days: int = DEFAULT_DAYS) -> str:
+def report_text(session: Session, settings: HandlerSettings, lang: str, days: int = DEFAULT_DAYS) -> str:
     """Tickets and satisfaction for the last `days` days, as text."""
     since = utcnow() - timedelta(days=days)
     figures = report(session, since)

@@ -11,16 +11,18 @@ from handlers.i18n import translate
 from handlers.reports import parse_days, report_text
 from handlers.survey import send_survey_once
 from handlers.ticket_views import staff_view, status_label
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage.citizens import get_citizen, set_ban
 from storage.clock import format_local, utcnow
 from storage.models import Citizen, Ticket
 from storage.staff import add_staff, find_staff, list_staff, remove_staff
-from storage.tickets import STATUSES, add_event, change_status, get_ticket, list_tickets
+from storage.statuses import ANSWERED, INITIAL, REOPENED, STAFF, can_move, settable_by
+from storage.statuses import status as status_of
+from storage.tickets import add_event, change_status, get_ticket, list_tickets
 from storage.updates import log_security_event
 
 log = logging.getLogger(__name__)
-SETTABLE_STATUSES = ("received", "processing", "forwarded", "resolved", "rejected")
+SETTABLE_STATUSES = settable_by(STAFF)  # what `/status` accepts
 LISTS = ("open", "overdue", "mine", "all")
 
 Command = Callable[[Context, str], list[Outgoing]]
@@ -89,8 +91,8 @@ def cmd_ticket(ctx: Context, args: str) -> list[Outgoing]:
 def reply_to_citizen(ctx: Context, ticket: Ticket, text: str) -> None:
     """Record the office's answer and queue it to the citizen."""
     add_event(ctx.session, ticket, actor_kind="staff", actor=ctx.actor, kind="reply", text=text)
-    if ticket.status == "received":
-        change_status(ctx.session, ticket, "processing", actor=ctx.actor)
+    if ticket.status == INITIAL:
+        change_status(ctx.session, ticket, ANSWERED, actor=ctx.actor)
     _to_citizen(ctx, ticket, "notify.reply", text=text)
 
 
@@ -132,19 +134,21 @@ def cmd_assign(ctx: Context, args: str) -> list[Outgoing]:
 def cmd_status(ctx: Context, args: str) -> list[Outgoing]:
     ticket, rest, err = _ticket_and_rest(ctx, args)
     if ticket is None or not rest:
-        return err or _usage(ctx, "/status CODE received|processing|forwarded|resolved|rejected [reason]")
+        return err or _usage(ctx, f"/status CODE {'|'.join(SETTABLE_STATUSES)} [reason]")
     status, _, reason = rest.partition(" ")
     status = status.lower()
     if status not in SETTABLE_STATUSES:
-        return [ctx.reply(ctx.t("staff.status_unknown"))]
-    if ticket.status == "closed":
-        return [ctx.reply(ctx.t("staff.already_closed", code=ticket.code))]
+        return [ctx.reply(ctx.t("staff.status_unknown", statuses=", ".join(SETTABLE_STATUSES)))]
+    if not can_move(ticket.status, status):
+        return [ctx.reply(ctx.t("staff.cannot_move", code=ticket.code, old=status_label(ctx, ticket.status),
+                                new=status_label(ctx, status)))]
     reason = reason.strip()
     change_status(ctx.session, ticket, status, actor=ctx.actor, text=reason or None)
     citizen = _citizen_of(ctx, ticket)
     why = translate(citizen.language, "notify.reason", reason=reason) if reason else ""
-    _to_citizen(ctx, ticket, "notify.status", status=translate(citizen.language, f"status.{status}"), reason=why)
-    if status == "resolved":
+    _to_citizen(ctx, ticket, status_of(status).notify, status=translate(citizen.language, f"status.{status}"),
+                reason=why)
+    if status_of(status).outcome == "resolved":
         send_survey_once(ctx, ticket, citizen)
     return [ctx.reply(ctx.t("staff.status_set", code=ticket.code, status=status_label(ctx, status)))]
 
@@ -153,11 +157,12 @@ def cmd_close(ctx: Context, args: str) -> list[Outgoing]:
     ticket, text, err = _ticket_and_rest(ctx, args)
     if ticket is None:
         return err or _usage(ctx, "/close CODE [text]")
-    if ticket.status == "closed":
+    closed = settable_by(STAFF, command="close")[0]
+    if not can_move(ticket.status, closed):
         return [ctx.reply(ctx.t("staff.already_closed", code=ticket.code))]
-    was_rejected = ticket.status == "rejected"
-    change_status(ctx.session, ticket, "closed", actor=ctx.actor, text=text or None, kind="closed")
-    _to_citizen(ctx, ticket, "notify.closed", text=f"\n{text}" if text else "")
+    was_rejected = status_of(ticket.status).outcome == "rejected"
+    change_status(ctx.session, ticket, closed, actor=ctx.actor, text=text or None, kind="closed")
+    _to_citizen(ctx, ticket, status_of(closed).notify, text=f"\n{text}" if text else "")
     if not was_rejected:
         send_survey_once(ctx, ticket, _citizen_of(ctx, ticket))
     ctx.notify_staff(Outgoing(text=ctx.t("staff.closed", code=ticket.code), kind="ticket_closed",
@@ -169,9 +174,9 @@ def cmd_reopen(ctx: Context, args: str) -> list[Outgoing]:
     ticket, _, err = _ticket_and_rest(ctx, args)
     if ticket is None:
         return err or _usage(ctx, "/reopen CODE")
-    if ticket.status not in ("closed", "resolved", "rejected"):
+    if status_of(ticket.status).is_open or not can_move(ticket.status, REOPENED):
         return [ctx.reply(ctx.t("staff.not_closed", code=ticket.code))]
-    change_status(ctx.session, ticket, "processing", actor=ctx.actor, kind="reopened")
+    change_status(ctx.session, ticket, REOPENED, actor=ctx.actor, kind="reopened")
     _to_citizen(ctx, ticket, "notify.reopened")
     ctx.notify_staff(Outgoing(text=ctx.t("staff.reopened", code=ticket.code), kind="ticket_reopened",
                               ticket_code=ticket.code))
@@ -255,4 +260,3 @@ COMMANDS: dict[str, Command] = {
     "assign": cmd_assign, "status": cmd_status, "close": cmd_close, "reopen": cmd_reopen,
     "ban": cmd_ban, "unban": cmd_unban, "staff": cmd_staff, "report": cmd_report,
 }
-assert set(SETTABLE_STATUSES) <= set(STATUSES)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from handlers.context import Context
 from handlers.keyboards import consent_buttons, main_menu, menu_row
-from handlers.types import Button, Outgoing
+from messaging.types import Button, Outgoing
 from storage.citizens import give_consent, withdraw_consent
 from storage.clock import format_local
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
-from handlers.types import Button, Outgoing
+from messaging.types import Button, Outgoing
 from storage.followups import add_survey_comment, record_survey_answer, set_mark
 from storage.models import Citizen, Ticket
 from storage.tickets import add_event, get_ticket

@@ -6,7 +6,7 @@ from handlers.categories import category_label
 from handlers.context import Context
 from handlers.feedback import agency_name, location_text, to_attachments
 from handlers.i18n import translate
-from handlers.types import Attachment
+from messaging.types import Attachment
 from storage.clock import format_local
 from storage.models import Citizen, StaffMember, Ticket
 from storage.tickets import ticket_attachments, ticket_events

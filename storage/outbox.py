@@ -10,7 +10,6 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.types import Outgoing
 from storage.clock import utcnow
 from storage.models import OutboxMessage
 
@@ -27,14 +26,10 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
 
-    def outgoing(self) -> Outgoing:
-        """The message to send."""
-        return Outgoing.from_dict(self.payload, platform=self.platform, chat_id=self.chat_id)
 
-
-def enqueue(session: Session, platform: str, chat_id: str, message: Outgoing) -> OutboxMessage:
-    """Write a message for later delivery, in the caller's transaction."""
-    row = OutboxMessage(platform=platform, chat_id=str(chat_id), payload=message.to_dict())
+def enqueue(session: Session, platform: str, chat_id: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Write a message (a plain JSON payload) for later delivery, in the caller's transaction."""
+    row = OutboxMessage(platform=platform, chat_id=str(chat_id), payload=payload)
     session.add(row)
     return row
 

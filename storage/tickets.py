@@ -10,9 +10,7 @@ from sqlmodel import Session, col, select
 
 from storage.clock import utcnow
 from storage.models import Ticket, TicketAttachment, TicketEvent
-
-OPEN_STATUSES = ("received", "processing", "forwarded")
-STATUSES = ("received", "processing", "forwarded", "resolved", "rejected", "closed")
+from storage.statuses import OPEN_STATUSES, is_open
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +70,7 @@ def change_status(session: Session, ticket: Ticket, status: str, *, actor: str, 
     """Move the ticket to `status`, recording who did it and why."""
     old = ticket.status
     ticket.status = status
-    if status in ("closed", "resolved", "rejected"):
-        ticket.closed_at = ticket.closed_at or utcnow()
-    else:
-        ticket.closed_at = None
+    ticket.closed_at = None if is_open(status) else ticket.closed_at or utcnow()
     return add_event(session, ticket, actor_kind="staff", actor=actor, kind=kind, text=text,
                      status_from=old, status_to=status)
 

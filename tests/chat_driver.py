@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from handlers.dispatcher import Dispatcher
-from handlers.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
+from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
 
 _update_ids = count(1)
 

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
-from handlers.types import Incoming
 from knowledge import KnowledgeBase
+from messaging.types import Incoming
 from storage.db import make_engine
 from storage.models import Conversation, OutboxMessage, Ticket, TicketEvent
 from tests.chat_driver import Chat

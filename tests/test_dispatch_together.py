@@ -11,7 +11,7 @@ from sqlmodel import Session
 import handlers.dispatcher as dispatcher_module
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import translate
-from handlers.types import Incoming, Outgoing
+from messaging.types import Incoming, Outgoing
 from storage.citizens import get_or_create_citizen
 from storage.conversations import load_conversation
 from storage.db import make_engine

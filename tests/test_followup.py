@@ -31,7 +31,7 @@ def _survey_buttons(engine, citizen: Chat) -> None:
 
 
 def _payload(row: OutboxMessage):
-    from handlers.types import Outgoing
+    from messaging.types import Outgoing
 
     return Outgoing.from_dict(row.payload)
 

@@ -26,7 +26,7 @@ def test_staff_reply_reaches_the_citizen_through_the_outbox(citizen: Chat, staff
     assert "Đã gửi trả lời" in staff.text
     delivered = [i for i in claim_due(sqlite_engine, "console") if i.chat_id == "citizen-1"]
     assert len(delivered) == 1
-    assert "thay bóng đèn" in delivered[0].outgoing().text and code in delivered[0].outgoing().text
+    assert "thay bóng đèn" in delivered[0].payload["text"] and code in delivered[0].payload["text"]
 
 
 def test_staff_reply_shows_in_the_citizens_ticket_history(citizen: Chat, staff: Chat) -> None:

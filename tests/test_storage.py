@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from handlers.types import Button, Outgoing
+from messaging.types import Button, Outgoing
 from storage import outbox
 from storage.citizens import get_citizen, get_or_create_citizen, mark_unreachable
 from storage.clock import utcnow
@@ -181,12 +181,12 @@ def test_removed_staff_member_writes_as_a_citizen(any_engine) -> None:
 
 def test_outbox_delivers_each_message_once_and_retries_later(any_engine) -> None:
     with Session(any_engine) as s:
-        outbox.enqueue(s, "telegram", "100", Outgoing("xin chào", buttons=((Button("A", "a"),),)))
-        outbox.enqueue(s, "telegram", "200", Outgoing("lần hai"))
+        outbox.enqueue(s, "telegram", "100", Outgoing("xin chào", buttons=((Button("A", "a"),),)).to_dict())
+        outbox.enqueue(s, "telegram", "200", Outgoing("lần hai").to_dict())
         s.commit()
     first = outbox.claim_due(any_engine, "telegram", limit=10)
     assert [i.chat_id for i in first] == ["100", "200"]
-    assert first[0].outgoing().buttons[0][0].data == "a"
+    assert Outgoing.from_dict(first[0].payload).buttons[0][0].data == "a"
     assert outbox.claim_due(any_engine, "telegram") == []  # leased: no other worker takes them
     outbox.mark_sent(any_engine, first[0].id)
     outbox.mark_retry(any_engine, first[1].id, "429", delay_seconds=0)
@@ -198,7 +198,7 @@ def test_outbox_delivers_each_message_once_and_retries_later(any_engine) -> None
 
 def test_outbox_message_of_a_dead_worker_is_sent_again_after_its_lease(any_engine) -> None:
     with Session(any_engine) as s:
-        outbox.enqueue(s, "telegram", "100", Outgoing("x"))
+        outbox.enqueue(s, "telegram", "100", Outgoing("x").to_dict())
         s.commit()
     assert len(outbox.claim_due(any_engine, "telegram", lease_seconds=0)) == 1
     assert len(outbox.claim_due(any_engine, "telegram")) == 1

@@ -16,7 +16,7 @@ from bot.telegram.aiogram_runtime import AiogramRuntime
 from bot.telegram.ptb_runtime import PtbRuntime
 from bot.telegram.runtime import Runtime
 from bot.telegram.service import make_outbox_sender
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage import outbox
 from storage.citizens import get_citizen, get_or_create_citizen
 from storage.db import create_all, make_engine, session_scope
@@ -36,7 +36,7 @@ def make_engine_for(tmp_path: Path) -> Any:
 def enqueue(engine: Any, chat_ids: list[int], text: str = "Thông báo {chat}") -> None:
     with session_scope(engine) as session:
         for chat in chat_ids:
-            outbox.enqueue(session, "telegram", str(chat), Outgoing(text.format(chat=chat)))
+            outbox.enqueue(session, "telegram", str(chat), Outgoing(text.format(chat=chat)).to_dict())
 
 
 async def new_sender(tg: FakeTelegram, engine: Any, framework: str = "aiogram",

@@ -8,7 +8,7 @@ import pytest
 
 from bot.telegram.aiogram_runtime import AiogramRuntime
 from bot.telegram.render import inline_keyboard, message_calls, split_text, topic_name
-from handlers.types import Attachment, AttachmentKind, Button, Location, Outgoing
+from messaging.types import Attachment, AttachmentKind, Button, Location, Outgoing
 from storage.db import create_all, make_engine
 from tests.fake_telegram.limits import FloodLimits
 from tests.fake_telegram.server import FakeTelegram

@@ -19,8 +19,8 @@ from bot.zalo.client import ZaloClient, ZaloTokens
 from bot.zalo.convert import BUTTON_PREFIX, event_to_incoming
 from bot.zalo.render import MAX_BUTTONS, render
 from bot.zalo.service import ZALO_LIMITS, run_zalo, send_outgoing, webhook_app
-from handlers.types import Button, Outgoing
 from knowledge import KnowledgeBase
+from messaging.types import Button, Outgoing
 from storage.credentials import load_credential
 from storage.models import Citizen, Ticket
 from tests.chat_driver import Chat, ticket_code_in
@@ -55,7 +55,7 @@ class Bot:
 
     async def drain_outbox(self) -> None:
         async def deliver(item, throttle) -> None:  # noqa: ANN001
-            await send_outgoing(self.client, item.chat_id, item.outgoing(), throttle)
+            await send_outgoing(self.client, item.chat_id, Outgoing.from_dict(item.payload), throttle)
 
         await OutboxSender(self.app.engine, "zalo", deliver, ZALO_LIMITS, poll_interval=0.05).drain(timeout=20)
 

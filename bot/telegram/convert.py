@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.types import Attachment, AttachmentKind, Incoming, Location
+from messaging.types import Attachment, AttachmentKind, Incoming, Location
 
 PLATFORM = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.delivery_errors import Rejected, RetryAfter, Transient
 from bot.telegram.render import ApiCall, message_calls, topic_name
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage.db import session_scope
 from storage.threads import link_thread, thread_for_ticket
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.i18n import translate
-from handlers.types import AttachmentKind, Button, Outgoing
+from messaging.types import AttachmentKind, Button, Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from bot.delivery_errors import DeliveryError, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
 from bot.telegram.delivery import Delivery, TelegramApi
 from bot.telegram.workers import WorkerPool
-from handlers.types import Incoming, Outgoing
+from messaging.types import Incoming, Outgoing
 from storage.citizens import mark_unreachable
 
 log = logging.getLogger(__name__)

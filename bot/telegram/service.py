@@ -12,6 +12,7 @@ from bot.telegram.convert import PLATFORM
 from bot.telegram.runtime import Runtime
 from bot.telegram.webhook import default_secret, start_webhook_server
 from bot.telegram.workers import WorkerPool
+from messaging.types import Outgoing
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def make_outbox_sender(runtime: Runtime, limits: SendLimits | None = None, **kwa
     """An outbox sender delivering Telegram messages through the runtime."""
 
     async def deliver(item: OutboxItem, throttle: Throttle) -> None:
-        await runtime.delivery.send(item.outgoing(), item.chat_id, throttle=throttle)
+        await runtime.delivery.send(Outgoing.from_dict(item.payload), item.chat_id, throttle=throttle)
 
     sender = OutboxSender(runtime.engine, PLATFORM, deliver, limits or SendLimits(), **kwargs)
     runtime.delivery.on_flood = sender.limiter.pause

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from bot.batched_calls import Outcome, TurnBatches, run_together
-from handlers.types import Incoming, Outgoing
+from messaging.types import Incoming, Outgoing
 
 _app: Any = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.types import Attachment, AttachmentKind, Incoming, Location
+from messaging.types import Attachment, AttachmentKind, Incoming, Location
 
 PLATFORM = "zalo"
 BUTTON_PREFIX = "#btn "

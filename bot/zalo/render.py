@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.zalo.convert import BUTTON_PREFIX
-from handlers.types import AttachmentKind, Outgoing
+from messaging.types import AttachmentKind, Outgoing
 
 MAX_TEXT = 2000
 MAX_BUTTONS = 5

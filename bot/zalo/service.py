@@ -15,7 +15,7 @@ from bot.zalo.client import ZaloClient, ZaloTokens
 from bot.zalo.convert import PLATFORM, event_to_incoming
 from bot.zalo.render import render
 from bot.zalo.signature import is_valid
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage.outbox import OutboxItem, enqueue
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def _queue(engine: Any, platform: str, chat_id: str, message: Outgoing) -> None:
     from storage.db import session_scope
 
     with session_scope(engine) as session:
-        enqueue(session, platform, chat_id, message)
+        enqueue(session, platform, chat_id, message.to_dict())
 
 
 async def _keep_token_fresh(tokens: ZaloTokens, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
@@ -90,7 +90,7 @@ async def run_zalo(app: Any, stop: asyncio.Event) -> None:
         client = ZaloClient(s.zalo_api_base, tokens, session)
 
         async def deliver(item: OutboxItem, throttle: Throttle) -> None:
-            await send_outgoing(client, item.chat_id, item.outgoing(), throttle)
+            await send_outgoing(client, item.chat_id, Outgoing.from_dict(item.payload), throttle)
 
         sender = OutboxSender(app.engine, PLATFORM, deliver, ZALO_LIMITS)
         runner = web.AppRunner(webhook_app(app, client))

@@ -1,0 +1,1 @@
+"""Messenger-neutral message types, importable by every layer (adapters, handlers, storage, jobs)."""
