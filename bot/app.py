@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings, get_settings
-from handlers.deadlines import load_holidays
+from handlers.deadlines import load_holidays, set_office_closures
 from handlers.dispatcher import Dispatcher
 from knowledge import KnowledgeBase, Matcher, default_knowledge_base, load_knowledge_base
 from storage.db import make_engine, upgrade
@@ -33,5 +33,6 @@ def build_app(settings: Settings | None = None, *, engine: Engine | None = None,
     engine = engine or make_engine(url)
     if kb is None:
         kb = load_knowledge_base(settings.knowledge_dir) if settings.knowledge_dir else default_knowledge_base()
+    set_office_closures(settings.closure_days)
     load_holidays()  # at start-up, not while the first citizen to file a ticket waits
     return App(settings=settings, engine=engine, kb=kb, dispatcher=Dispatcher(engine, settings, kb, Matcher(kb)))

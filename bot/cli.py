@@ -1,4 +1,4 @@
-"""The `feedback-bot` command: chat, run, db, kb."""
+"""The `feedback-bot` command: chat, run, serve, db, followup, stats, report, export, kb."""
 
 from __future__ import annotations
 
@@ -25,24 +25,100 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _followup(args: argparse.Namespace) -> int:
     from bot.app import build_app
-    from handlers.followup import run_followups
+    from jobs.followups import run_followups
 
     app = build_app(get_settings())
     done = run_followups(app.engine, app.settings)
-    print(f"Reminders queued: {done.reminders}; apologies queued: {done.apologies}.")
+    print(f"Reminders queued: {done.reminders}; apologies queued: {done.apologies}; "
+          f"survey reminders queued: {done.survey_reminders}; digests queued: {done.digests}.")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.app import build_app
+    from handlers.staff_reports import agency_names
+    from reports.periods import parse_period
+    from reports.stats import stats_text
+    from storage.clock import utcnow
+
+    settings = get_settings()
+    now = utcnow()
+    period = parse_period(args.period, now)
+    if period is None:
+        print(f"Kỳ báo cáo không hợp lệ: {args.period!r} (month, quarter, year, 2026-11, 2026-Q4, 2026).",
+              file=sys.stderr)
+        return 2
+    app = build_app(settings)
+    with Session(app.engine) as session:
+        print(stats_text(session, settings, args.lang or settings.default_language, period, now,
+                         agency_names(app.kb)))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from sqlmodel import Session
 
     from bot.app import build_app
-    from handlers.reports import report_text
+    from reports.chart import report_png
+    from storage.clock import utcnow
 
+    if not args.png:
+        return _stats(argparse.Namespace(period="month", lang=args.lang))
+    if not 1 <= args.months <= 24:
+        print("--months: từ 1 đến 24 (1 to 24).", file=sys.stderr)
+        return 2
     settings = get_settings()
     app = build_app(settings)
     with Session(app.engine) as session:
-        print(report_text(session, settings, args.lang or settings.default_language, args.days))
+        png = report_png(session, settings, args.lang or settings.default_language, utcnow(), args.months)
+    Path(args.png).write_bytes(png)
+    print(f"Đã ghi biểu đồ (chart written): {args.png} ({len(png)} bytes).")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import date, datetime, time
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.app import build_app
+    from handlers.staff_reports import agency_names
+    from reports.export import export_bytes
+    from reports.facts import load_facts
+    from storage.clock import VN_TZ
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.combine(date.fromisoformat(args.since), time(0), tzinfo=VN_TZ)
+        except ValueError:
+            print(f"--since: ngày dạng YYYY-MM-DD (a date as YYYY-MM-DD), not {args.since!r}.", file=sys.stderr)
+            return 2
+    settings = get_settings()
+    app = build_app(settings)
+    with Session(app.engine) as session:
+        facts = [f for f in load_facts(session, since=since) if since is None or f.created_at >= since]
+        content = export_bytes(facts, args.format, args.lang or settings.default_language, agency_names(app.kb))
+    Path(args.out).write_bytes(content)
+    print(f"Đã xuất {len(facts)} phản ánh (exported {len(facts)} tickets): {args.out}.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.run import main as run_services
+
+    settings = get_settings()
+    update = {"open311_enabled": True}
+    if args.host:
+        update["open311_host"] = args.host
+    if args.port is not None:
+        update["open311_port"] = args.port
+    run_services(settings.model_copy(update=update), http_only=True)
     return 0
 
 
@@ -101,12 +177,28 @@ def main(argv: list[str] | None = None) -> int:
     revision = db_sub.add_parser("revision", help="write a migration from the model changes (developers)")
     revision.add_argument("message")
     revision.set_defaults(func=_revision)
-    followup = sub.add_parser("followup", help="queue due reminders and apologies once (for cron)")
+    followup = sub.add_parser("followup", help="queue due reminders, apologies, survey reminders, digest (cron)")
     followup.set_defaults(func=_followup)
-    rep = sub.add_parser("report", help="tickets and satisfaction index for the last N days")
-    rep.add_argument("--days", type=int, default=30)
+    stats = sub.add_parser("stats", help="statistics and satisfaction index of a month, quarter or year")
+    stats.add_argument("period", nargs="?", default="month",
+                       help="month, quarter, year (current), or 2026-11, 2026-Q4, 2026")
+    stats.add_argument("--lang", choices=["vi", "en"])
+    stats.set_defaults(func=_stats)
+    rep = sub.add_parser("report", help="the report chart as a PNG file (without --png: this month's statistics)")
+    rep.add_argument("--png", metavar="FILE", help="write the chart to FILE")
+    rep.add_argument("--months", type=int, default=6, help="months shown (1-24, default 6)")
     rep.add_argument("--lang", choices=["vi", "en"])
     rep.set_defaults(func=_report)
+    export = sub.add_parser("export", help="tickets as CSV or XLSX, one row each, without personal data")
+    export.add_argument("--format", choices=["csv", "xlsx"], required=True)
+    export.add_argument("--out", metavar="FILE", required=True)
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="tickets filed on or after this day")
+    export.add_argument("--lang", choices=["vi", "en"])
+    export.set_defaults(func=_export)
+    serve = sub.add_parser("serve", help="the HTTP server alone: Open311 open data and the configured webhooks")
+    serve.add_argument("--host", help="Open311 host (default OPEN311_HOST)")
+    serve.add_argument("--port", type=int, help="Open311 port (default OPEN311_PORT)")
+    serve.set_defaults(func=_serve)
     sub.add_parser("kb", help="knowledge base: search, import, export, validate, eval")
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
+from storage.files import load_file, stored_id
 from storage.outbox import claim_due, mark_sent
 
 PLATFORM = "console"
@@ -91,7 +93,7 @@ class ConsoleChat:
         for msg in messages:
             self.out.write(f"{msg.text}\n")
             for a in msg.attachments:
-                self.out.write(f"  ({a.kind.value}: {a.file_name or a.file_id})\n")
+                self.out.write(f"  ({a.kind.value}: {self.save_file(a.file_id) or a.file_name or a.file_id})\n")
             if msg.location is not None:
                 self.out.write(f"  (vị trí: {msg.location.latitude}, {msg.location.longitude})\n")
             for row in msg.buttons:
@@ -105,6 +107,17 @@ class ConsoleChat:
                 self.out.write("  (:location VĨ_ĐỘ KINH_ĐỘ để gửi vị trí)\n")
             self.out.write("\n")
         self.out.flush()
+
+    def save_file(self, file_id: str) -> str | None:
+        """Write a file the bot made (a chart, an export) into REPORT_FILES_DIR; its path, or None for others."""
+        found = load_file(self.app.engine, file_id) if stored_id(file_id) is not None else None
+        if found is None:
+            return None
+        folder = Path(self.app.settings.report_files_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stored_id(file_id)}-{found.name}"
+        path.write_bytes(found.content)
+        return str(path.resolve())
 
     def loop(self, stream: TextIO = sys.stdin) -> None:
         """Read lines until end of input or `:quit`."""

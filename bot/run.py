@@ -16,10 +16,15 @@ log = logging.getLogger(__name__)
 Service = Callable[[Any, asyncio.Event], Awaitable[None]]
 
 
-def configured_services(settings: Settings) -> list[tuple[str, Service]]:
-    """The messengers with credentials configured."""
+def configured_services(settings: Settings, *, http_only: bool = False) -> list[tuple[str, Service]]:
+    """The messengers with credentials configured, and Open311 whenever an HTTP server runs.
+
+    `http_only` (`feedback-bot serve`): Open311 always, and the messengers only when they take webhooks.
+    """
     services: list[tuple[str, Service]] = []
-    if settings.telegram_bot_token:
+    if http_only and settings.telegram_bot_token and not settings.telegram_webhook_url:
+        log.warning("TELEGRAM_WEBHOOK_URL is not set: `serve` does not poll Telegram (use `feedback-bot run`)")
+    elif settings.telegram_bot_token:
         from bot.telegram.service import run_telegram
 
         services.append(("telegram", run_telegram))
@@ -27,6 +32,11 @@ def configured_services(settings: Settings) -> list[tuple[str, Service]]:
         from bot.zalo.service import run_zalo
 
         services.append(("zalo", run_zalo))
+    webhook = bool(settings.telegram_bot_token and settings.telegram_webhook_url)
+    if settings.open311_enabled and (http_only or webhook or zalo_configured(settings)):
+        from open311.server import run_open311
+
+        services.append(("open311", run_open311))
     return services
 
 
@@ -36,14 +46,14 @@ def zalo_configured(settings: Settings) -> bool:
     return bool(s.zalo_access_token or (s.zalo_refresh_token and s.zalo_app_id and s.zalo_app_secret))
 
 
-async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
-    """Run all configured messengers until `stop` is set (or a signal arrives)."""
+async def serve(app: Any, stop: asyncio.Event | None = None, *, http_only: bool = False) -> None:
+    """Run all configured services until `stop` is set (or a signal arrives)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    services = configured_services(app.settings)
+    services = configured_services(app.settings, http_only=http_only)
     if not services:
         raise SystemExit("No messenger configured (set TELEGRAM_BOT_TOKEN or ZALO_ACCESS_TOKEN).")
     tasks = [asyncio.create_task(run(app, stop), name=name) for name, run in services]
@@ -58,8 +68,8 @@ async def serve(app: Any, stop: asyncio.Event | None = None) -> None:
         stop.set()
 
 
-def main(settings: Settings) -> None:
-    """Build the app and serve every configured messenger."""
+def main(settings: Settings, *, http_only: bool = False) -> None:
+    """Build the app and serve every configured service (`http_only`: the HTTP server alone, for `serve`)."""
     from bot.app import build_app
     from bot.scheduler import start_scheduler
 
@@ -67,6 +77,6 @@ def main(settings: Settings) -> None:
     app = build_app(settings)
     scheduler = start_scheduler(app)
     try:
-        asyncio.run(serve(app))
+        asyncio.run(serve(app, http_only=http_only))
     finally:
         scheduler.shutdown(wait=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ def _split_ids(value: object) -> list[str]:
 
 
 IdList = Annotated[list[str], NoDecode]
+IntList = Annotated[list[int], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -41,8 +43,21 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 60.0
     ticket_code_prefix: str = "PA"
     followup_interval_minutes: float = 10.0
-    reminder_hours_before_due: float = 24.0
     satisfaction_target_percent: int = 90
+
+    # --- follow-ups, reports and open data (jobs/, reports/, open311/) ---
+    reminder_working_days: IntList = Field(default_factory=lambda: [2, 0])
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    digest_hour: int | None = Field(default=7, ge=0, le=23)
+    lead_chat: str | None = None
+    office_closures: str = ""
+    survey_reminder_days: float = 3.0
+    report_files_dir: str = "reports"
+    open311_enabled: bool = True
+    open311_host: str = "0.0.0.0"
+    open311_port: int = 8082
+    open311_rate_per_minute: int = 60
+    open311_jurisdiction: str | None = None
 
     telegram_bot_token: str | None = None
     telegram_framework: str = "aiogram"
@@ -71,6 +86,42 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_ids(cls, value: object) -> list[str]:
         return _split_ids(value)
+
+    @field_validator("reminder_working_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> list[int]:
+        days = sorted({int(v) for v in _split_ids(value)}, reverse=True)
+        if any(d < 0 for d in days):
+            raise ValueError("REMINDER_WORKING_DAYS are working days before the deadline: 0 or more")
+        return days
+
+    @field_validator("digest_hour", "lead_chat", "open311_jurisdiction", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("office_closures")
+    @classmethod
+    def _check_closures(cls, value: str) -> str:
+        from handlers.deadlines import parse_closures
+
+        parse_closures(value)
+        return value
+
+    @property
+    def closure_days(self) -> list[date]:
+        """The days of OFFICE_CLOSURES."""
+        from handlers.deadlines import parse_closures
+
+        return parse_closures(self.office_closures)
+
+    @property
+    def lead_chat_address(self) -> tuple[str, str] | None:
+        """Where overdue tickets are escalated (`LEAD_CHAT` as platform:chat_id), None when unset."""
+        if not self.lead_chat:
+            return None
+        platform, _, chat = self.lead_chat.partition(":")
+        return (platform, chat) if chat else ("telegram", platform)
 
     @property
     def effective_database_url(self) -> str:

@@ -20,7 +20,6 @@ class HandlerSettings(Protocol):
     flood_window_seconds: float
     ticket_code_prefix: str
     satisfaction_target_percent: int
-    reminder_hours_before_due: float
 
     @property
     def admins(self) -> set[tuple[str, str]]:

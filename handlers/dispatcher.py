@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from handlers import feedback, my_tickets, procedure_guide, staff, start, survey
+from handlers import feedback, my_tickets, procedure_guide, staff, staff_reports, start, survey
 from handlers.config import HandlerSettings
 from handlers.context import Context
 from handlers.flood import FloodGuard
@@ -72,6 +72,7 @@ MENU_BUTTONS: dict[str, Route] = {
 
 STAFF_COMMANDS: dict[str, Callable[[Context, str], list[Outgoing]]] = {
     **staff.COMMANDS,
+    **staff_reports.COMMANDS,
     "unmatched": lambda ctx, _args: procedure_guide.unmatched_command(ctx),
 }
 

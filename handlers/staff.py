@@ -8,7 +8,6 @@ from collections.abc import Callable
 from handlers.categories import category_label
 from handlers.context import Context
 from handlers.i18n import translate
-from handlers.reports import parse_days, report_text
 from handlers.survey import send_survey_once
 from handlers.ticket_views import staff_view, status_label
 from messaging.types import Outgoing
@@ -248,15 +247,8 @@ def cmd_staff(ctx: Context, args: str) -> list[Outgoing]:
     return [ctx.reply(ctx.t("staff.added", who=f"{platform}:{user}"))]
 
 
-def cmd_report(ctx: Context, args: str) -> list[Outgoing]:
-    days = parse_days(args)
-    if days is None:
-        return _usage(ctx, "/report [days]")
-    return [ctx.reply(report_text(ctx.session, ctx.settings, ctx.lang, days))]
-
-
 COMMANDS: dict[str, Command] = {
     "tickets": cmd_tickets, "ticket": cmd_ticket, "reply": cmd_reply, "note": cmd_note,
     "assign": cmd_assign, "status": cmd_status, "close": cmd_close, "reopen": cmd_reopen,
-    "ban": cmd_ban, "unban": cmd_unban, "staff": cmd_staff, "report": cmd_report,
+    "ban": cmd_ban, "unban": cmd_unban, "staff": cmd_staff,
 }

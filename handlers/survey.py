@@ -1,6 +1,12 @@
-"""The satisfaction survey sent when a ticket is resolved. Button data: `sv:<code>:<score>`, `sv:skip`.
+"""The satisfaction survey after each resolution of a ticket, on SIPAS's five levels.
 
-Scores: 3 very satisfied, 2 satisfied, 1 not satisfied (then an optional comment, passed to staff).
+    sent by the bot: "was it solved?" (Rồi / Một phần / Chưa)
+      -> how satisfied (five levels) -> an optional comment (and "reopen" when it was not solved)
+
+Only the ticket's own citizen answers, once per resolution; a ticket reopened and resolved again is asked
+again. Button data: `sv:<code>:<round>:r:<yes|partly|no>`, `sv:<code>:<round>:s:<1-5>`,
+`sv:<code>:<round>:reopen`, `sv:skip`. Buttons of the old three-level survey (`sv:<code>:<1-3>`) still
+record their answer, on the five-level scale.
 """
 
 from __future__ import annotations
@@ -9,58 +15,182 @@ from handlers.context import Context
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
 from messaging.types import Button, Outgoing
-from storage.followups import add_survey_comment, record_survey_answer, set_mark
-from storage.models import Citizen, Ticket
+from storage.models import Citizen, Survey, Ticket
+from storage.outcomes import HANDLED_STATUSES
+from storage.surveys import (
+    LEGACY_TO_SIPAS,
+    RESOLVED_ANSWERS,
+    SCORES,
+    add_comment,
+    get_survey,
+    latest_survey,
+    mark_reopened,
+    open_survey,
+    record_resolved,
+    record_score,
+)
 from storage.tickets import add_event, get_ticket
 
-SCORES = (3, 2, 1)
 COMMENT_STATE = "sv.comment"
+UNSATISFIED_SCORES = (1, 2)
 
 
-def survey_message(lang: str, ticket: Ticket) -> Outgoing:
-    """The question with one button per score."""
-    buttons = tuple((Button(translate(lang, f"btn.survey_{s}"), f"sv:{ticket.code}:{s}"),) for s in SCORES)
-    return Outgoing(text=translate(lang, "survey.ask", code=ticket.code), buttons=buttons, ticket_code=ticket.code,
-                    kind="survey")
+def _data(ticket: Ticket, survey: Survey, action: str) -> str:
+    return f"sv:{ticket.code}:{survey.round}:{action}"
+
+
+def resolved_question(lang: str, ticket: Ticket, survey: Survey, *, again: bool = False) -> Outgoing:
+    """The first question, "was it solved?", with its three buttons."""
+    buttons = (tuple(Button(translate(lang, f"btn.sv_resolved_{a}"), _data(ticket, survey, f"r:{a}"))
+                     for a in RESOLVED_ANSWERS),)
+    text = translate(lang, "survey.ask_resolved", code=ticket.code)
+    if again:
+        text = translate(lang, "survey.reminder", text=text)
+    return Outgoing(text=text, buttons=buttons, ticket_code=ticket.code, kind="survey", meta={"lang": lang})
+
+
+def score_question(lang: str, ticket: Ticket, survey: Survey, *, again: bool = False) -> Outgoing:
+    """The satisfaction question with one button per level, best first."""
+    buttons = tuple((Button(translate(lang, f"btn.sv_level_{s}"), _data(ticket, survey, f"s:{s}")),)
+                    for s in reversed(SCORES))
+    text = translate(lang, "survey.ask_score", code=ticket.code)
+    if again:
+        text = translate(lang, "survey.reminder", text=text)
+    return Outgoing(text=text, buttons=buttons, ticket_code=ticket.code, kind="survey", meta={"lang": lang})
+
+
+def next_question(lang: str, ticket: Ticket, survey: Survey, *, again: bool = False) -> Outgoing:
+    """The question the citizen has not answered yet."""
+    ask = resolved_question if survey.resolved is None else score_question
+    return ask(lang, ticket, survey, again=again)
 
 
 def send_survey_once(ctx: Context, ticket: Ticket, citizen: Citizen) -> None:
-    """Queue the survey to the citizen unless it was sent for this ticket before."""
-    if set_mark(ctx.session, ticket, "survey_sent_at"):
-        ctx.notify_citizen(citizen, survey_message(citizen.language, ticket))
+    """Queue the survey of the ticket's latest resolution unless it was sent already (once per resolution)."""
+    survey = open_survey(ctx.session, ticket)
+    if survey is not None:
+        ctx.notify_citizen(citizen, resolved_question(citizen.language, ticket, survey))
+
+
+def _actor(ctx: Context, ticket: Ticket) -> str:
+    """The citizen as the audit trail shows them (no identity for an anonymous ticket)."""
+    return "citizen" if ticket.anonymous else ctx.actor
+
+
+def _stale(ctx: Context) -> list[Outgoing]:
+    return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
 
 
 def on_button(ctx: Context, data: str) -> list[Outgoing]:
-    """Record a score pressed by the ticket's own citizen."""
+    """A survey button pressed by the ticket's own citizen."""
     if data == "sv:skip":
-        ctx.reset()
-        return [ctx.reply(ctx.t("survey.thanks"), main_menu(ctx.t))]
-    _, code, score_text = (data.split(":") + ["", ""])[:3]
-    ticket = get_ticket(ctx.session, code) if code else None
-    if ticket is None or ticket.citizen_id != ctx.citizen.id or not score_text.isdigit() \
-            or int(score_text) not in SCORES:
-        return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
-    score = int(score_text)
-    if not record_survey_answer(ctx.session, ticket, score):
+        return _finish(ctx)
+    parts = data.split(":")
+    ticket = get_ticket(ctx.session, parts[1]) if len(parts) > 2 else None
+    if ticket is None or ticket.citizen_id != ctx.citizen.id:
+        return _stale(ctx)
+    if len(parts) == 3:  # a button of the old three-level survey
+        survey = latest_survey(ctx.session, ticket)
+        score = LEGACY_TO_SIPAS.get(int(parts[2])) if parts[2].isdigit() else None
+        if survey is None or score is None:
+            return _stale(ctx)
+        return _take_score(ctx, ticket, survey, score)
+    survey = get_survey(ctx.session, ticket, int(parts[2])) if parts[2].isdigit() else None
+    latest = latest_survey(ctx.session, ticket)
+    if survey is None or latest is None or survey.id != latest.id:
+        return _stale(ctx)
+    action = parts[3]
+    if action == "r" and len(parts) == 5 and parts[4] in RESOLVED_ANSWERS:
+        return _take_resolved(ctx, ticket, survey, parts[4])
+    if action == "s" and len(parts) == 5 and parts[4].isdigit() and int(parts[4]) in SCORES:
+        return _take_score(ctx, ticket, survey, int(parts[4]))
+    if action == "reopen":
+        return _reopen(ctx, ticket, survey)
+    return _stale(ctx)
+
+
+def _take_resolved(ctx: Context, ticket: Ticket, survey: Survey, answer: str) -> list[Outgoing]:
+    if survey.score is not None:
         return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
-    label = translate(ctx.settings.default_language, f"survey.score_{score}")
-    add_event(ctx.session, ticket, actor_kind="citizen", actor=ctx.actor, kind="survey", text=label, public=False)
-    if score == 1:
-        ctx.reset()
-        ctx.go(COMMENT_STATE, survey_code=ticket.code)
-        return [ctx.reply(ctx.t("survey.ask_comment"), ((Button(ctx.t("btn.skip"), "sv:skip"),),))]
+    if ticket.status not in HANDLED_STATUSES:
+        return _stale(ctx)
+    record_resolved(ctx.session, survey, answer)
+    return [score_question(ctx.lang, ticket, survey)]
+
+
+def _take_score(ctx: Context, ticket: Ticket, survey: Survey, score: int) -> list[Outgoing]:
+    if ticket.status not in HANDLED_STATUSES or not record_score(ctx.session, survey, score):
+        return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
+    staff_lang = ctx.settings.default_language
+    add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="survey",
+              text=_answer_label(staff_lang, survey), public=False)
+    if score in UNSATISFIED_SCORES or survey.resolved == "no":
+        ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_unsatisfied", code=ticket.code,
+                                                 answer=_answer_label(staff_lang, survey)),
+                                  ticket_code=ticket.code))
+    ctx.reset()
+    ctx.go(COMMENT_STATE, survey_code=ticket.code, survey_round=survey.round)
+    return [ctx.reply(_comment_prompt(ctx, survey), _comment_buttons(ctx, ticket, survey))]
+
+
+def _answer_label(lang: str, survey: Survey) -> str:
+    """The answer as staff read it: "Hài lòng (đã giải quyết một phần)"."""
+    level = translate(lang, f"survey.level_{survey.score}")
+    if survey.resolved is None:
+        return level
+    return translate(lang, "survey.answer", level=level, resolved=translate(lang, f"survey.resolved_{survey.resolved}"))
+
+
+def _can_reopen(ticket: Ticket, survey: Survey) -> bool:
+    return survey.resolved == "no" and survey.reopened_at is None and ticket.status in HANDLED_STATUSES
+
+
+def _comment_prompt(ctx: Context, survey: Survey) -> str:
+    return ctx.t("survey.ask_comment_unsolved" if survey.resolved == "no" else "survey.ask_comment")
+
+
+def _comment_buttons(ctx: Context, ticket: Ticket, survey: Survey) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = []
+    if _can_reopen(ticket, survey):
+        rows.append((Button(ctx.t("btn.sv_reopen"), _data(ticket, survey, "reopen")),))
+    rows.append((Button(ctx.t("btn.skip"), "sv:skip"),))
+    return tuple(rows)
+
+
+def _reopen(ctx: Context, ticket: Ticket, survey: Survey) -> list[Outgoing]:
+    """The citizen says the problem is not solved: the ticket goes back to the office for review."""
+    if not _can_reopen(ticket, survey) or not mark_reopened(ctx.session, survey):
+        return [ctx.reply(ctx.t("survey.reopen_not_possible", code=ticket.code), main_menu(ctx.t))]
+    old = ticket.status
+    ticket.status, ticket.closed_at = "processing", None
+    add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="reopened",
+              status_from=old, status_to="processing")
+    staff_lang = ctx.settings.default_language
+    ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_reopened", code=ticket.code),
+                              kind="ticket_reopened", ticket_code=ticket.code))
+    ctx.go(COMMENT_STATE, survey_code=ticket.code, survey_round=survey.round)
+    return [ctx.reply(ctx.t("survey.reopened", code=ticket.code), ((Button(ctx.t("btn.skip"), "sv:skip"),),))]
+
+
+def _finish(ctx: Context) -> list[Outgoing]:
+    ctx.reset()
     return [ctx.reply(ctx.t("survey.thanks"), main_menu(ctx.t))]
 
 
 def take_comment(ctx: Context) -> list[Outgoing]:
-    """Keep the comment of a citizen who was not satisfied and pass it to the staff chat."""
+    """Keep the citizen's comment on their answer and pass it to the staff chat."""
     text = (ctx.incoming.text or "").strip()
-    ticket = get_ticket(ctx.session, ctx.data.get("survey_code", ""))
+    ticket = get_ticket(ctx.session, str(ctx.data.get("survey_code", "")))
+    survey = get_survey(ctx.session, ticket, int(ctx.data.get("survey_round", 0))) if ticket else None
+    if not text or ticket is None or survey is None:
+        return _finish(ctx)
+    add_comment(ctx.session, survey, text)
+    add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="survey", text=text,
+              public=False)
+    staff_lang = ctx.settings.default_language
+    answer = _answer_label(staff_lang, survey) if survey.score is not None else "-"
+    ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_comment", code=ticket.code, answer=answer,
+                                             comment=text), ticket_code=ticket.code))
     ctx.reset()
-    if not text or ticket is None:
-        return [ctx.reply(ctx.t("survey.thanks"), main_menu(ctx.t))]
-    add_survey_comment(ctx.session, ticket, text)
-    add_event(ctx.session, ticket, actor_kind="citizen", actor=ctx.actor, kind="survey", text=text, public=False)
-    ctx.notify_staff(Outgoing(text=translate(ctx.settings.default_language, "survey.staff_unsatisfied",
-                                             code=ticket.code, comment=text), ticket_code=ticket.code))
-    return [ctx.reply(ctx.t("survey.comment_thanks"), main_menu(ctx.t))]
+    rows = ((Button(ctx.t("btn.sv_reopen"), _data(ticket, survey, "reopen")),),) if _can_reopen(ticket, survey) else ()
+    return [ctx.reply(ctx.t("survey.comment_thanks"), rows + main_menu(ctx.t))]

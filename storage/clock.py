@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+_now: Callable[[], datetime] = _system_now
+
+
 def utcnow() -> datetime:
     """Current time in UTC (timezone-aware), the form stored in the database."""
-    return datetime.now(UTC)
+    return _now()
+
+
+@contextmanager
+def clock_source(now: Callable[[], datetime]) -> Iterator[None]:
+    """Read the time from `now` inside the block (time-travel tests); the system clock again after it."""
+    global _now
+    before = _now
+    _now = now
+    try:
+        yield
+    finally:
+        _now = before
 
 
 def to_local(moment: datetime) -> datetime:

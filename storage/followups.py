@@ -1,92 +1,98 @@
-"""Queries and marks for follow-ups: reminders before the deadline, apologies after it, surveys."""
+"""Follow-up claims: each follow-up (a reminder, an apology, a digest) is sent once across workers.
+
+A follow-up is claimed by inserting its key; the unique key lets one insert win, and the caller queues its
+messages in the same transaction, so a follow-up is queued exactly once or, when the transaction fails,
+not at all (and claimed again by the next run).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, exists
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.clock import utcnow
-from storage.models import SurveyAnswer, Ticket
-from storage.tickets import OPEN_STATUSES
+from storage.models import Followup, Ticket
+from storage.statuses import OPEN_STATUSES
 
-MARKS = ("reminded_at", "apologized_at", "survey_sent_at")
-
-
-def due_before(session: Session, moment: datetime, *, unmarked: str) -> list[Ticket]:
-    """Open tickets due before `moment` whose follow-up mark `unmarked` is not set yet."""
-    mark = getattr(Ticket, unmarked)
-    return list(session.exec(
-        select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < moment, col(mark).is_(None))
-        .order_by(col(Ticket.due_at))
-    ))
-
-
-def set_mark(session: Session, ticket: Ticket, mark: str) -> bool:
-    """Set a follow-up mark once; False when another worker (or an earlier run) already set it."""
-    assert mark in MARKS
-    result = session.execute(
-        update(Ticket).where(col(Ticket.id) == ticket.id, col(getattr(Ticket, mark)).is_(None))
-        .values({mark: utcnow()}).execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def record_survey_answer(session: Session, ticket: Ticket, score: int) -> bool:
-    """Store the citizen's answer for a ticket; False when the ticket was already rated."""
-    existing = session.exec(select(SurveyAnswer).where(SurveyAnswer.ticket_id == ticket.id)).first()
-    if existing is not None:
-        return False
-    session.add(SurveyAnswer(ticket_id=ticket.id or 0, citizen_id=ticket.citizen_id, score=score))
-    session.flush()
-    return True
-
-
-def add_survey_comment(session: Session, ticket: Ticket, comment: str) -> None:
-    """Attach the citizen's comment to their answer."""
-    answer = session.exec(select(SurveyAnswer).where(SurveyAnswer.ticket_id == ticket.id)).first()
-    if answer is not None:
-        answer.comment = comment
-        session.add(answer)
+OFFICE = 0  # the ticket id of follow-ups about no ticket (the daily digest)
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
-    """Figures for a period: tickets and the satisfaction index."""
+class FollowupKey:
+    """What makes a follow-up one: its kind, its ticket, the deadline it is about, and its step."""
 
-    received: int
-    done: int
-    done_on_time: int
-    overdue_open: int
-    answers_by_score: dict[int, int]
+    kind: str
+    ticket_id: int
+    due_at: datetime
+    step: int = 0
 
-    @property
-    def answers(self) -> int:
-        """How many surveys were answered."""
-        return sum(self.answers_by_score.values())
-
-    @property
-    def satisfied_share(self) -> float | None:
-        """Share of answers that are satisfied or very satisfied (score ≥ 2), None without answers."""
-        if not self.answers:
-            return None
-        return sum(n for score, n in self.answers_by_score.items() if score >= 2) / self.answers
+    def normal(self) -> FollowupKey:
+        """The same key with its time in UTC, as the database returns it."""
+        return FollowupKey(self.kind, self.ticket_id, self.due_at.astimezone(UTC), self.step)
 
 
-def report(session: Session, since: datetime, now: datetime | None = None) -> Report:
-    """Tickets received and closed since `since`, open overdue now, and survey answers since `since`."""
-    now = now or utcnow()
-    received = session.exec(select(func.count()).select_from(Ticket).where(Ticket.created_at >= since)).one()
-    closed = select(func.count()).select_from(Ticket).where(col(Ticket.closed_at).is_not(None),
-                                                            Ticket.closed_at >= since)
-    done = session.exec(closed).one()
-    on_time = session.exec(closed.where(col(Ticket.closed_at) <= col(Ticket.due_at))).one()
-    overdue = session.exec(select(func.count()).select_from(Ticket).where(
-        col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < now)).one()
-    by_score = dict(session.exec(
-        select(SurveyAnswer.score, func.count()).where(SurveyAnswer.at >= since).group_by(SurveyAnswer.score)
-    ).all())
-    return Report(received=int(received), done=int(done), done_on_time=int(on_time),
-                  overdue_open=int(overdue), answers_by_score={int(k): int(v) for k, v in by_score.items()})
+def claim(session: Session, keys: Iterable[FollowupKey]) -> set[FollowupKey]:
+    """Claim follow-ups in one statement; returns the keys this transaction won (not claimed before)."""
+    rows = [{"kind": k.kind, "ticket_id": k.ticket_id, "due_at": k.due_at, "step": k.step, "claimed_at": utcnow()}
+            for k in keys]
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Followup).values(rows)
+    statement = insert.on_conflict_do_nothing(index_elements=["kind", "ticket_id", "due_at", "step"]).returning(
+        Followup.kind, Followup.ticket_id, Followup.due_at, Followup.step)
+    won = session.execute(statement).all()
+    return {FollowupKey(kind, ticket_id, due, step).normal() for kind, ticket_id, due, step in won}
+
+
+def claimed(session: Session, kind: str, ticket_ids: Iterable[int]) -> set[FollowupKey]:
+    """The follow-ups of `kind` already claimed for these tickets."""
+    ids = list(ticket_ids)
+    if not ids:
+        return set()
+    rows = session.exec(select(Followup.kind, Followup.ticket_id, Followup.due_at, Followup.step)
+                        .where(Followup.kind == kind, col(Followup.ticket_id).in_(ids))).all()
+    return {FollowupKey(*row).normal() for row in rows}
+
+
+def open_tickets_due(session: Session, *, due_from: datetime | None, due_until: datetime, after_id: int,
+                     limit: int, unless: tuple[str, int] | None = None) -> list[Ticket]:
+    """Open tickets due in [due_from, due_until), with ids after `after_id`, in id order (a page).
+
+    `unless=(kind, step)` leaves out tickets whose follow-up of that kind and step for their current
+    deadline was claimed. The rows are locked for the transaction; rows another worker has locked are
+    skipped (PostgreSQL), so two workers share the work.
+    """
+    query = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES), Ticket.due_at < due_until,
+                                 col(Ticket.id) > after_id)
+    if due_from is not None:
+        query = query.where(Ticket.due_at >= due_from)
+    if unless is not None:
+        kind, step = unless
+        query = query.where(~exists().where(and_(
+            Followup.kind == kind, Followup.ticket_id == Ticket.id, Followup.due_at == Ticket.due_at,
+            Followup.step == step)))
+    return list(session.exec(query.order_by(col(Ticket.id)).limit(limit).with_for_update(skip_locked=True,
+                                                                                          of=Ticket)))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTickets:
+    """Open tickets at a moment: how many, and the codes of those due today and overdue (soonest first)."""
+
+    open: int
+    due_today: list[str]
+    overdue: list[str]
+
+
+def open_ticket_summary(session: Session, now: datetime, day_end: datetime) -> OpenTickets:
+    """Open tickets, those due between `now` and `day_end`, and those past due at `now`."""
+    rows = session.exec(select(Ticket.code, Ticket.due_at).where(col(Ticket.status).in_(OPEN_STATUSES))
+                        .order_by(col(Ticket.due_at))).all()
+    return OpenTickets(open=len(rows), due_today=[c for c, due in rows if now <= due <= day_end],
+                       overdue=[c for c, due in rows if due < now])

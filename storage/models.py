@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from storage.clock import utcnow
@@ -78,9 +78,7 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     due_at: datetime
     closed_at: datetime | None = None
-    reminded_at: datetime | None = None
-    apologized_at: datetime | None = None
-    survey_sent_at: datetime | None = None
+    publish_location: bool = False  # the citizen agreed that open data (Open311) shows the place, rounded
 
 
 class TicketAttachment(SQLModel, table=True):
@@ -116,15 +114,69 @@ def _events_are_append_only(mapper: Any, connection: Any, target: TicketEvent) -
     raise PermissionError("Ticket events are an audit trail and are never rewritten")
 
 
-class SurveyAnswer(SQLModel, table=True):
-    """How satisfied the citizen was with the handling of one ticket (one answer per ticket)."""
+class Survey(SQLModel, table=True):
+    """The satisfaction survey of one resolution of a ticket: when it was sent and reminded, and the answer.
+
+    `round` counts resolutions (a ticket reopened and resolved again is asked again). `resolved` is the
+    answer to "was the problem solved?" (yes, partly, no); `score` the SIPAS level, 1 (very dissatisfied)
+    to 5 (very satisfied). Answers of the old three-level survey keep their level in `legacy_score`.
+    """
+
+    __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_survey_ticket_round"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
-    citizen_id: int = Field(foreign_key="citizen.id", index=True)
-    score: int
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    round: int = 1
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    sent_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+    resolved: str | None = Field(default=None, max_length=8)
+    score: int | None = None
     comment: str | None = Field(default=None, sa_column=Column(Text))
-    at: datetime = Field(default_factory=utcnow, index=True)
+    answered_at: datetime | None = Field(default=None, index=True)
+    reopened_at: datetime | None = None
+    legacy_score: int | None = None
+
+
+class Followup(SQLModel, table=True):
+    """A follow-up that was sent: its unique key makes each one happen once, whichever worker claims it.
+
+    `kind` is what was sent (reminder, overdue, digest); `ticket_id` its ticket (0 for office-wide ones such
+    as the digest); `due_at` the deadline it is about (the digest's day for the digest); `step` which of
+    several for the same deadline (working days before it, for reminders).
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "ticket_id", "due_at", "step", name="uq_followup_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    ticket_id: int = Field(index=True)
+    due_at: datetime
+    step: int = 0
+    claimed_at: datetime = Field(default_factory=utcnow)
+
+
+class DueDateChange(SQLModel, table=True):
+    """A new expected date that staff gave a ticket (`/extend`), with the reason told to the citizen."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    old_due_at: datetime
+    new_due_at: datetime
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file the bot made (a chart, an export), kept until a messenger has uploaded it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    mime_type: str = Field(max_length=100)
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class TicketThread(SQLModel, table=True):

@@ -18,12 +18,13 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import CallbackQuery, InputFile, Message, Update
+from aiogram.types import BufferedInputFile, CallbackQuery, InputFile, Message, Update
 from pydantic import ConfigDict
 from sqlalchemy.engine import Engine
 
 from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
+from bot.telegram.render import Upload
 from bot.telegram.runtime import Runtime
 
 
@@ -79,6 +80,7 @@ class AiogramApi:
 
     async def call(self, method: str, params: dict[str, Any], timeout: int | None = None) -> Any:
         """Send `params` as they are; the result is the JSON Telegram returned."""
+        params = {k: BufferedInputFile(v.content, v.name) if isinstance(v, Upload) else v for k, v in params.items()}
         request = _raw_method(method)(**params)
         try:
             return await self.bot(request, request_timeout=timeout)

@@ -10,15 +10,17 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bot.delivery_errors import Rejected, RetryAfter, Transient
-from bot.telegram.render import ApiCall, message_calls, topic_name
+from bot.telegram.render import ApiCall, Upload, message_calls, topic_name
 from messaging.types import Outgoing
 from storage.db import session_scope
+from storage.files import load_file, stored_id
 from storage.threads import link_thread, thread_for_ticket
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_INLINE_WAIT = 60.0
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "copyMessage"})
+FILE_PARAMS = {"sendPhoto": "photo", "sendDocument": "document"}
 Throttle = Callable[[str], Awaitable[None]]
 
 
@@ -78,7 +80,7 @@ class Delivery:
         remove = chat_id in self._reply_keyboard and not (out.request_contact or out.request_location)
         calls = message_calls(out, chat_id, thread_id, remove_keyboard=remove)
         ids: list[int] = []
-        for call in calls:
+        for call in [await self._with_upload(c) for c in calls]:
             result = await self.call(call, in_place=direct or bool(ids), throttle=throttle)
             mid = result_field(result, "message_id")
             if mid is not None:
@@ -92,6 +94,17 @@ class Delivery:
         elif remove:
             self._reply_keyboard.discard(chat_id)
         return ids
+
+    async def _with_upload(self, call: ApiCall) -> ApiCall:
+        """The call with a file the bot made (`stored:<id>`) put in as an upload."""
+        name = FILE_PARAMS.get(call.method)
+        ref = call.params.get(name) if name else None
+        if not isinstance(ref, str) or stored_id(ref) is None:
+            return call
+        found = await asyncio.to_thread(load_file, self.engine, ref)
+        if found is None:
+            raise Rejected(f"{ref} is no longer stored")
+        return ApiCall(call.method, {**call.params, name: Upload(found.name, found.mime_type, found.content)})
 
     async def call(self, call: ApiCall, in_place: bool = True, attempts: int = 4,
                    throttle: Throttle | None = None) -> Any:

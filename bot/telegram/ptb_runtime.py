@@ -12,6 +12,7 @@ from telegram import (
     BotCommand,
     BotCommandScope,
     InlineKeyboardMarkup,
+    InputFile,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -22,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
+from bot.telegram.render import Upload
 from bot.telegram.runtime import Runtime
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -34,7 +36,7 @@ class PtbApi:
         self.bot = application.bot
 
     def _convert(self, params: dict[str, Any]) -> dict[str, Any]:
-        out = dict(params)
+        out = {k: InputFile(v.content, filename=v.name) if isinstance(v, Upload) else v for k, v in params.items()}
         markup = out.get("reply_markup")
         if isinstance(markup, dict):
             if "inline_keyboard" in markup:

@@ -24,6 +24,15 @@ class ApiCall:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with the call itself (multipart), for files the bot made rather than a Telegram file id."""
+
+    name: str
+    mime_type: str
+    content: bytes
+
+
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 

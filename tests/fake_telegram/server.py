@@ -909,14 +909,22 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         return params
     if ctype.startswith("multipart/"):
         reader = await request.multipart()
+        uploads: dict[str, tuple[str, bytes]] = {}
         async for part in reader:
             if part.name is None:
                 continue
             if part.filename:  # type: ignore[union-attr]
-                await part.read()  # type: ignore[union-attr]
+                uploads[part.name] = (part.filename, bytes(await part.read()))  # type: ignore[union-attr]
                 params[part.name] = f"uploaded:{part.filename}"  # type: ignore[union-attr]
             else:
                 params[part.name] = _coerce(part.name, await part.text())  # type: ignore[union-attr]
+        for key, value in list(params.items()):  # a file sent as "attach://<part>", as Telegram resolves it
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in uploads:
+                params[key] = f"uploaded:{uploads[value[9:]][0]}"
+                uploads[key] = uploads.pop(value[9:])
+                params.pop(value[9:], None)
+        if uploads:
+            params["_uploads"] = uploads  # what tests read: {parameter: (file name, bytes)}
         return params
     form = await request.post()
     for k, v in form.items():

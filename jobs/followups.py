@@ -1,0 +1,162 @@
+"""One follow-up run: staff reminders before deadlines, apologies and escalations when overdue, survey
+reminders, and the daily digest. Each is claimed in the database, so it is queued once across workers.
+
+Work goes in pages of tickets, one transaction each: a page's rows are locked, and another worker skips
+them (PostgreSQL's SKIP LOCKED), so two workers share a long queue instead of waiting on each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.engine import Engine
+
+from handlers.categories import category_label
+from handlers.deadlines import is_working_day, working_days_before, working_days_between
+from handlers.i18n import translate
+from handlers.survey import next_question
+from jobs.config import FollowupConfig
+from jobs.digest import queue_digest
+from jobs.queue import send, send_notices
+from messaging.types import Outgoing
+from storage.clock import VN_TZ, format_local, to_local, utcnow
+from storage.db import session_scope
+from storage.followups import FollowupKey, claim, claimed, open_tickets_due
+from storage.models import Citizen, Ticket
+from storage.surveys import mark_reminded, reminders_due
+from storage.tickets import add_event
+
+log = logging.getLogger(__name__)
+PAGE = 500
+REMINDER, OVERDUE = "reminder", "overdue"
+# How far ahead a reminder's deadline can be: the most working days before it, plus the longest run of days
+# off (Tết: about nine), in calendar days.
+LOOKAHEAD_SLACK_DAYS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupRun:
+    """What one run queued."""
+
+    reminders: int = 0
+    apologies: int = 0
+    survey_reminders: int = 0
+    digests: int = 0
+
+
+def run_followups(engine: Engine, config: FollowupConfig, now: datetime | None = None) -> FollowupRun:
+    """Queue every follow-up that is due at `now` (default: the clock) and not queued before."""
+    now = now or utcnow()
+    run = FollowupRun(reminders=_reminders(engine, config, now), apologies=_overdue(engine, config, now),
+                      survey_reminders=_survey_reminders(engine, config, now),
+                      digests=_digest(engine, config, now))
+    if any((run.reminders, run.apologies, run.survey_reminders, run.digests)):
+        log.info("Follow-up: %s", run)
+    return run
+
+
+def reminder_time(due: datetime, days_before: int, hour: int) -> datetime:
+    """When the reminder `days_before` working days before a deadline goes out (at `hour`, Vietnam time)."""
+    day = working_days_before(to_local(due).date(), days_before)
+    return datetime.combine(day, time(hour), tzinfo=VN_TZ)
+
+
+def _reminders(engine: Engine, config: FollowupConfig, now: datetime) -> int:
+    steps = sorted(set(config.reminder_working_days), reverse=True)
+    if not steps:
+        return 0
+    lang = config.default_language
+    until = now + timedelta(days=steps[0] + LOOKAHEAD_SLACK_DAYS)
+    queued, after = 0, 0
+    while True:
+        with session_scope(engine) as session:
+            page = open_tickets_due(session, due_from=now, due_until=until, after_id=after, limit=PAGE,
+                                    unless=(REMINDER, steps[-1]))
+            if not page:
+                return queued
+            after = page[-1].id or 0
+            done = claimed(session, REMINDER, [t.id or 0 for t in page])
+            wanted: dict[int, list[FollowupKey]] = {}
+            for ticket in page:
+                keys = [FollowupKey(REMINDER, ticket.id or 0, ticket.due_at, step).normal() for step in steps
+                        if reminder_time(ticket.due_at, step, config.reminder_hour) <= now]
+                keys = [k for k in keys if k not in done]
+                if keys:
+                    wanted[ticket.id or 0] = keys
+            won = claim(session, [k for keys in wanted.values() for k in keys])
+            notices = []
+            for ticket in page:
+                if any(k in won for k in wanted.get(ticket.id or 0, ())):
+                    notices.append((ticket.code, _reminder_text(lang, ticket, now)))
+            queued += len(notices)
+            send_notices(session, config.staff_chat_address, notices, lang=lang,
+                         header_key="followup.reminders_header", kind="reminder")
+
+
+def _reminder_text(lang: str, ticket: Ticket, now: datetime) -> str:
+    left = working_days_between(to_local(now).date(), to_local(ticket.due_at).date())
+    values = {"code": ticket.code, "category": category_label(ticket.category, lang),
+              "due": format_local(ticket.due_at, with_time=False), "left": left}
+    return translate(lang, "followup.reminder_today" if left <= 0 else "followup.reminder", **values)
+
+
+def _overdue(engine: Engine, config: FollowupConfig, now: datetime) -> int:
+    lang = config.default_language
+    queued, after = 0, 0
+    while True:
+        with session_scope(engine) as session:
+            page = open_tickets_due(session, due_from=None, due_until=now, after_id=after, limit=PAGE,
+                                    unless=(OVERDUE, 0))
+            if not page:
+                return queued
+            after = page[-1].id or 0
+            won = claim(session, [FollowupKey(OVERDUE, t.id or 0, t.due_at) for t in page])
+            late = [t for t in page if FollowupKey(OVERDUE, t.id or 0, t.due_at).normal() in won]
+            for ticket in late:
+                citizen = session.get(Citizen, ticket.citizen_id)
+                if citizen is not None and citizen.chat_id:
+                    apology = translate(citizen.language, "followup.apology", code=ticket.code,
+                                        office=config.office_name, due=format_local(ticket.due_at, with_time=False))
+                    send(session, (citizen.platform, citizen.chat_id),
+                         Outgoing(text=apology, ticket_code=ticket.code, kind="apology"))
+                add_event(session, ticket, actor_kind="system", actor="followup", kind="overdue")
+            values = [{"code": t.code, "category": category_label(t.category, lang),
+                       "due": format_local(t.due_at, with_time=False)} for t in late]
+            send_notices(session, config.staff_chat_address,
+                         [(v["code"], translate(lang, "followup.overdue_staff", **v)) for v in values],
+                         lang=lang, header_key="followup.overdue_header", kind="overdue")
+            lead = config.lead_chat_address
+            if lead is not None:
+                send_notices(session, lead, [(v["code"], translate(lang, "followup.escalation", **v)) for v in values],
+                             lang=lang, header_key="followup.escalation_header", kind="escalation")
+            queued += len(late)
+
+
+def _survey_reminders(engine: Engine, config: FollowupConfig, now: datetime) -> int:
+    sent_before = now - timedelta(days=config.survey_reminder_days)
+    queued = 0
+    while True:
+        with session_scope(engine) as session:
+            page = reminders_due(session, sent_before, limit=PAGE)
+            if not page:
+                return queued
+            for survey in page:
+                if not mark_reminded(session, survey):
+                    continue
+                ticket = session.get(Ticket, survey.ticket_id)
+                citizen = session.get(Citizen, ticket.citizen_id) if ticket is not None else None
+                if ticket is None or citizen is None or not citizen.chat_id:
+                    continue
+                send(session, (citizen.platform, citizen.chat_id),
+                     next_question(citizen.language, ticket, survey, again=True))
+                queued += 1
+
+
+def _digest(engine: Engine, config: FollowupConfig, now: datetime) -> int:
+    local = to_local(now)
+    if config.digest_hour is None or local.hour < config.digest_hour or not is_working_day(local.date()):
+        return 0
+    with session_scope(engine) as session:
+        return queue_digest(session, config, local.date(), now)
