@@ -14,8 +14,10 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from knowledge import KnowledgeBase, load_knowledge_base
+from storage.clock import VN_TZ, clock_source
 from storage.db import make_engine, upgrade
 from tests.chat_driver import Chat
+from tests.timetravel import Clock
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE_KB = ROOT / "tests" / "fixtures" / "core_kb"
@@ -33,6 +35,19 @@ def postgres_available() -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure means: skip
         return f"PostgreSQL at TEST_DATABASE_URL is not reachable ({type(exc).__name__})"
     return None
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """A controllable clock (Monday 23 November 2026, 09:00 Vietnam time) read by every `utcnow()`."""
+    from datetime import datetime
+
+    from handlers.deadlines import set_office_closures
+
+    moving = Clock(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
+    with clock_source(moving):
+        yield moving
+    set_office_closures(())
 
 
 @pytest.fixture(scope="session")
