@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     lead_chat: str | None = None
     office_closures: str = ""
     survey_reminder_days: float = 3.0
-    report_files_dir: str = "reports"
+    report_files_dir: str = "report-files"
     open311_enabled: bool = True
     open311_host: str = "0.0.0.0"
     open311_port: int = 8082

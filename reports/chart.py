@@ -90,7 +90,8 @@ def _weekly(ax, data: ChartData, lang: str) -> None:  # noqa: ANN001 - a matplot
         values = data.per_week[state]
         ax.bar(positions, values, bottom=bottom, color=COLOURS[state], label=translate(lang, f"chart.{state}"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    step = max(1, len(positions) // 12)
+    step = -(-len(positions) // 12)  # at most twelve labels
+    ax.set_ylim(0, max(max(bottom, default=0) * 1.3, 5))  # room for the legend above the bars
     ax.set_xticks(positions[::step], [w.strftime("%d/%m") for w in data.weeks[::step]])
     ax.set_title(translate(lang, "chart.weekly"))
     ax.set_ylabel(translate(lang, "chart.tickets"))
@@ -113,6 +114,7 @@ def _monthly(ax, data: ChartData, lang: str, target_percent: int) -> None:  # no
     ax.axhline(target_percent, color="#c62828", linestyle="--", linewidth=1.2,
                label=translate(lang, "chart.target", target=target_percent))
     ax.set_xticks(positions, [m.strftime("%m/%Y") for m in data.months])
+    ax.set_xlim(-0.6, len(positions) - 0.4)
     ax.set_ylim(0, 115)
     ax.set_ylabel("%")
     ax.set_title(translate(lang, "chart.monthly"))

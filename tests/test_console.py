@@ -48,3 +48,11 @@ def test_a_new_process_continues_the_conversation_where_the_last_one_stopped(tmp
     _chat(db, ["/start", "1", "1", "6", "1"])  # stops at the description step
     resumed = _chat(db, ["Cống thoát nước ngõ 7 tắc, mùi hôi"])
     assert "Bước 4/6" in resumed
+
+
+def test_the_staff_console_writes_the_report_chart_and_prints_its_path(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REPORT_FILES_DIR", str(tmp_path / "files"))
+    staff = _chat(tmp_path / "c.db", ["/report 1", "/export csv"], "--as-staff")
+    paths = [line.split(": ", 1)[1].rstrip(")") for line in staff.splitlines() if line.strip().startswith("(")]
+    assert [Path(p).suffix for p in paths] == [".png", ".csv"]
+    assert Path(paths[0]).read_bytes().startswith(b"\x89PNG") and Path(paths[0]).parent == tmp_path / "files"
