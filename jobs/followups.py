@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from handlers.categories import category_label
 from handlers.deadlines import is_working_day, working_days_before, working_days_between
@@ -29,6 +31,7 @@ from storage.surveys import mark_reminded, reminders_due
 from storage.tickets import add_event
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PAGE = 500
 REMINDER, OVERDUE = "reminder", "overdue"
 # How far ahead a reminder's deadline can be: the most working days before it, plus the longest run of days
@@ -114,8 +117,9 @@ def _overdue(engine: Engine, config: FollowupConfig, now: datetime) -> int:
             after = page[-1].id or 0
             won = claim(session, [FollowupKey(OVERDUE, t.id or 0, t.due_at) for t in page])
             late = [t for t in page if FollowupKey(OVERDUE, t.id or 0, t.due_at).normal() in won]
+            citizens = _by_id(session, Citizen, [t.citizen_id for t in late])
             for ticket in late:
-                citizen = session.get(Citizen, ticket.citizen_id)
+                citizen = citizens.get(ticket.citizen_id)
                 if citizen is not None and citizen.chat_id:
                     apology = translate(citizen.language, "followup.apology", code=ticket.code,
                                         office=config.office_name, due=format_local(ticket.due_at, with_time=False))
@@ -142,16 +146,23 @@ def _survey_reminders(engine: Engine, config: FollowupConfig, now: datetime) -> 
             page = reminders_due(session, sent_before, limit=PAGE)
             if not page:
                 return queued
+            marked = mark_reminded(session, page)
+            tickets = _by_id(session, Ticket, [v.ticket_id for v in page])
+            citizens = _by_id(session, Citizen, [t.citizen_id for t in tickets.values()])
             for survey in page:
-                if not mark_reminded(session, survey):
-                    continue
-                ticket = session.get(Ticket, survey.ticket_id)
-                citizen = session.get(Citizen, ticket.citizen_id) if ticket is not None else None
-                if ticket is None or citizen is None or not citizen.chat_id:
+                ticket = tickets.get(survey.ticket_id)
+                citizen = citizens.get(ticket.citizen_id) if ticket is not None else None
+                if survey.id not in marked or ticket is None or citizen is None or not citizen.chat_id:
                     continue
                 send(session, (citizen.platform, citizen.chat_id),
                      next_question(citizen.language, ticket, survey, again=True))
                 queued += 1
+
+
+def _by_id(session: Session, table: type[T], ids: list[int]) -> dict[int, T]:
+    """Rows of `table` by id, read in one query."""
+    rows = session.exec(select(table).where(col(table.id).in_(set(ids)))) if ids else []  # type: ignore[attr-defined]
+    return {row.id: row for row in rows}  # type: ignore[attr-defined]
 
 
 def _digest(engine: Engine, config: FollowupConfig, now: datetime) -> int:

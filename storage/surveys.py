@@ -107,9 +107,14 @@ def _latest_round():  # noqa: ANN202 - a scalar subquery
     return select(func.max(other.round)).where(other.ticket_id == Ticket.id).scalar_subquery()
 
 
-def mark_reminded(session: Session, survey: Survey) -> bool:
-    """Set the survey's reminder mark once; False when another worker set it first."""
-    return _set_once(session, survey, "reminded_at", utcnow())
+def mark_reminded(session: Session, surveys: list[Survey]) -> set[int]:
+    """Set the reminder mark of these surveys in one statement; the ids this transaction marked (not marked before)."""
+    if not surveys:
+        return set()
+    rows = session.execute(
+        update(Survey).where(col(Survey.id).in_([v.id for v in surveys]), col(Survey.reminded_at).is_(None))
+        .values(reminded_at=utcnow()).returning(Survey.id).execution_options(synchronize_session=False)).all()
+    return {row[0] for row in rows}
 
 
 def unanswered_count(session: Session, sent_since: datetime) -> int:

@@ -92,15 +92,19 @@ def upgrade() -> None:
 
     _move_data_up()
 
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("publish_location", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.drop_column("survey_sent_at")
-        batch_op.drop_column("apologized_at")
-        batch_op.drop_column("reminded_at")
+    op.add_column("ticket", sa.Column("publish_location", sa.Boolean(), nullable=False, server_default=sa.false()))
+    for column in ("survey_sent_at", "apologized_at", "reminded_at"):
+        _drop_column("ticket", column)
     with op.batch_alter_table("surveyanswer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_surveyanswer_citizen_id"))
         batch_op.drop_index(batch_op.f("ix_surveyanswer_at"))
     op.drop_table("surveyanswer")
+
+
+def _drop_column(table: str, column: str) -> None:
+    """ALTER TABLE ... DROP COLUMN, which SQLite (3.35+) and PostgreSQL both have: SQLite's batch mode would
+    copy the ticket table, which its foreign keys forbid while other tables refer to tickets."""
+    op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 def _move_data_up() -> None:
@@ -148,11 +152,9 @@ def downgrade() -> None:
     with op.batch_alter_table("surveyanswer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_surveyanswer_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_surveyanswer_citizen_id"), ["citizen_id"], unique=False)
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reminded_at", UTC_DATETIME(), nullable=True))
-        batch_op.add_column(sa.Column("apologized_at", UTC_DATETIME(), nullable=True))
-        batch_op.add_column(sa.Column("survey_sent_at", UTC_DATETIME(), nullable=True))
-        batch_op.drop_column("publish_location")
+    for column in ("reminded_at", "apologized_at", "survey_sent_at"):
+        op.add_column("ticket", sa.Column(column, UTC_DATETIME(), nullable=True))
+    _drop_column("ticket", "publish_location")
     conn = op.get_bind()
     latest: dict[int, sa.Row] = {}
     for row in conn.execute(sa.text(
