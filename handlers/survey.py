@@ -17,6 +17,8 @@ from handlers.keyboards import main_menu
 from messaging.types import Button, Outgoing
 from storage.models import Citizen, Survey, Ticket
 from storage.outcomes import HANDLED_STATUSES
+from storage.statuses import CITIZEN, REOPENED, can_move
+from storage.statuses import status as status_of
 from storage.surveys import (
     LEGACY_TO_SIPAS,
     RESOLVED_ANSWERS,
@@ -142,7 +144,8 @@ def _answer_label(lang: str, survey: Survey) -> str:
 
 
 def _can_reopen(ticket: Ticket, survey: Survey) -> bool:
-    return survey.resolved == "no" and survey.reopened_at is None and ticket.status in HANDLED_STATUSES
+    return (survey.resolved == "no" and survey.reopened_at is None and ticket.status in HANDLED_STATUSES
+            and can_move(ticket.status, REOPENED) and CITIZEN in status_of(REOPENED).set_by)
 
 
 def _comment_prompt(ctx: Context, survey: Survey) -> str:
@@ -162,9 +165,9 @@ def _reopen(ctx: Context, ticket: Ticket, survey: Survey) -> list[Outgoing]:
     if not _can_reopen(ticket, survey) or not mark_reopened(ctx.session, survey):
         return [ctx.reply(ctx.t("survey.reopen_not_possible", code=ticket.code), main_menu(ctx.t))]
     old = ticket.status
-    ticket.status, ticket.closed_at = "processing", None
-    add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="reopened",
-              status_from=old, status_to="processing")
+    ticket.status, ticket.closed_at = REOPENED, None
+    add_event(ctx.session, ticket, actor_kind=CITIZEN, actor=_actor(ctx, ticket), kind="reopened",
+              status_from=old, status_to=REOPENED)
     staff_lang = ctx.settings.default_language
     ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_reopened", code=ticket.code),
                               kind="ticket_reopened", ticket_code=ticket.code))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.types import Outgoing
+from messaging.types import Outgoing
 from storage.models import OutboxMessage, Ticket
 from tests.chat_driver import Chat
 
