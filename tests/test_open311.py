@@ -44,6 +44,8 @@ def _validator(name: str) -> Draft7Validator:
 
 
 def _assert_valid(document: Any, schema: str) -> None:
+    if not (SCHEMAS / schema).is_file():
+        pytest.skip(f"the Open311 JSON Schemas are not in {SCHEMAS} (../shared/external/)")
     errors = [e.message for e in _validator(schema).iter_errors(document)]
     assert not errors, errors
     for item in document if isinstance(document, list) else [document]:
