@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -76,8 +77,6 @@ def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
 
 
 def _dumps(data: Any) -> str:
-    import json
-
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -11,6 +11,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -20,6 +21,9 @@ from reports.facts import TicketFacts, load_facts
 from reports.periods import month_start, period_of
 from reports.satisfaction import SMALL_SAMPLE, SatisfactionIndex, index_of
 from storage.clock import to_local
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 FONT = "DejaVu Sans"
 STATES = ("handled", "rejected", "open", "overdue")
@@ -83,7 +87,7 @@ def render_png(data: ChartData, lang: str, target_percent: int) -> bytes:
     return buffer.getvalue()
 
 
-def _weekly(ax, data: ChartData, lang: str) -> None:  # noqa: ANN001 - a matplotlib Axes
+def _weekly(ax: Axes, data: ChartData, lang: str) -> None:
     positions = list(range(len(data.weeks)))
     bottom = [0] * len(positions)
     for state in STATES:
@@ -100,7 +104,7 @@ def _weekly(ax, data: ChartData, lang: str) -> None:  # noqa: ANN001 - a matplot
     ax.legend(loc="upper left", ncols=4, fontsize=9)
 
 
-def _monthly(ax, data: ChartData, lang: str, target_percent: int) -> None:  # noqa: ANN001 - a matplotlib Axes
+def _monthly(ax: Axes, data: ChartData, lang: str, target_percent: int) -> None:
     positions = list(range(len(data.months)))
     for x, index in zip(positions, data.per_month, strict=True):
         if index.share is None:

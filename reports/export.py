@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import datetime
 
 from handlers.categories import category_label
@@ -33,8 +32,9 @@ def _date(moment: datetime | None, with_time: bool = True) -> str | None:
 
 def rows(facts: list[TicketFacts], lang: str, agency_names: dict[str, str]) -> list[list[Cell]]:
     """The header and one row per ticket."""
-    yes_no: Callable[[bool | None], str | None] = \
-        lambda v: None if v is None else translate(lang, "export.yes" if v else "export.no")  # noqa: E731
+    def yes_no(value: bool | None) -> str | None:
+        return None if value is None else translate(lang, "export.yes" if value else "export.no")
+
     out: list[list[Cell]] = [[translate(lang, f"export.{c}") for c in COLUMNS]]
     for f in facts:
         answer = f.answer

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session, col, select
 
 from storage.clock import utcnow
@@ -101,7 +102,7 @@ def reminders_due(session: Session, sent_before: datetime, limit: int = 500) -> 
     return list(session.exec(query))
 
 
-def _latest_round():  # noqa: ANN202 - a scalar subquery
+def _latest_round() -> ScalarSelect[int]:
     """The latest round of the outer query's ticket."""
     other = aliased(Survey)
     return select(func.max(other.round)).where(other.ticket_id == Ticket.id).scalar_subquery()
