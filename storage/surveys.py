@@ -41,10 +41,9 @@ def open_survey(session: Session, ticket: Ticket) -> Survey | None:
     values = {"ticket_id": ticket.id, "round": number, "citizen_id": ticket.citizen_id, "sent_at": utcnow()}
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Survey).values(values)
-    result = session.execute(insert.on_conflict_do_nothing(index_elements=["ticket_id", "round"]))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.exec(select(Survey).where(Survey.ticket_id == ticket.id, Survey.round == number)).one()
+    created = session.execute(insert.on_conflict_do_nothing(index_elements=["ticket_id", "round"])
+                              .returning(Survey.id)).first()
+    return None if created is None else session.get(Survey, created[0])
 
 
 def latest_survey(session: Session, ticket: Ticket) -> Survey | None:

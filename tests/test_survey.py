@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.settings import Settings
+from handlers.dispatcher import Dispatcher
 from jobs.followups import run_followups
 from reports.facts import load_facts
 from storage.models import Survey, TicketEvent
@@ -13,23 +16,36 @@ from tests.followup_helpers import queued, resolved_ticket, show_latest, ticket
 from tests.timetravel import Clock
 
 
+@pytest.fixture
+def engine(any_engine: Engine) -> Engine:
+    """Each test on SQLite and on PostgreSQL."""
+    return any_engine
+
+
+@pytest.fixture
+def dispatcher(engine: Engine, settings: Settings, core_kb) -> Dispatcher:
+    """The real dispatcher on that database."""
+    return Dispatcher(engine, settings, core_kb)
+
+
+
 def _surveys(engine) -> list[Survey]:
     with Session(engine) as s:
         return list(s.exec(select(Survey).order_by(col(Survey.id))))
 
 
 def test_resolving_a_ticket_asks_its_citizen_whether_the_problem_was_solved(citizen: Chat, staff: Chat,
-                                                                              sqlite_engine) -> None:
+                                                                              engine) -> None:
     code = resolved_ticket(citizen, staff)
-    survey = show_latest(sqlite_engine, citizen)
+    survey = show_latest(engine, citizen)
     assert code in survey.text and "đã được giải quyết chưa" in survey.text
     assert citizen.labels() == ["✅ Rồi", "➗ Một phần", "❌ Chưa"]
 
 
 def test_a_solved_problem_is_rated_on_five_levels_then_a_comment_reaches_staff(citizen: Chat, staff: Chat,
-                                                                                 sqlite_engine) -> None:
+                                                                                 engine) -> None:
     code = resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Rồi")
     assert citizen.labels() == ["😊 Rất hài lòng", "🙂 Hài lòng", "😐 Bình thường", "🙁 Không hài lòng",
                                 "😠 Rất không hài lòng"]
@@ -37,55 +53,55 @@ def test_a_solved_problem_is_rated_on_five_levels_then_a_comment_reaches_staff(c
     assert "góp ý thêm" in citizen.text and citizen.labels() == ["Bỏ qua"]
     citizen.say("Cán bộ làm nhanh, cảm ơn.")
     assert "Cảm ơn anh/chị" in citizen.text
-    [answer] = _surveys(sqlite_engine)
+    [answer] = _surveys(engine)
     assert (answer.resolved, answer.score, answer.comment) == ("yes", 5, "Cán bộ làm nhanh, cảm ơn.")
-    assert any("Cán bộ làm nhanh" in m.text and code in m.text for m in queued(sqlite_engine, "staff"))
+    assert any("Cán bộ làm nhanh" in m.text and code in m.text for m in queued(engine, "staff"))
 
 
-def test_skipping_the_comment_keeps_the_rating(citizen: Chat, staff: Chat, sqlite_engine) -> None:
+def test_skipping_the_comment_keeps_the_rating(citizen: Chat, staff: Chat, engine) -> None:
     resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Một phần")
     citizen.press("Bình thường")
     citizen.press("Bỏ qua")
     assert "Cảm ơn anh/chị đã đánh giá" in citizen.text
-    [answer] = _surveys(sqlite_engine)
+    [answer] = _surveys(engine)
     assert (answer.resolved, answer.score, answer.comment) == ("partly", 3, None)
 
 
-def test_a_problem_not_solved_can_be_reopened_by_the_citizen(citizen: Chat, staff: Chat, sqlite_engine) -> None:
+def test_a_problem_not_solved_can_be_reopened_by_the_citizen(citizen: Chat, staff: Chat, engine) -> None:
     code = resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Chưa")
     citizen.press("Không hài lòng")
     assert "đề nghị cơ quan xem xét lại" in citizen.text
     citizen.press("Đề nghị xem xét lại")
     assert f"Đã mở lại phản ánh {code}" in citizen.text
     citizen.say("Đèn lại tắt từ tối qua.")
-    assert ticket(sqlite_engine, code).status == "processing"
-    staff_texts = [m.text for m in queued(sqlite_engine, "staff")]
+    assert ticket(engine, code).status == "processing"
+    staff_texts = [m.text for m in queued(engine, "staff")]
     assert any("chưa hài lòng" in t and "Không hài lòng (chưa giải quyết)" in t for t in staff_texts)
     assert any("đề nghị xem xét lại" in t for t in staff_texts)
     assert any("Đèn lại tắt" in t for t in staff_texts)
-    with Session(sqlite_engine) as s:
+    with Session(engine) as s:
         reopened = s.exec(select(TicketEvent).where(TicketEvent.kind == "reopened")).one()
     assert (reopened.actor_kind, reopened.status_to) == ("citizen", "processing")
 
 
 def test_another_citizen_cannot_answer_someone_elses_survey(citizen: Chat, other_citizen: Chat, staff: Chat,
-                                                            sqlite_engine) -> None:
+                                                            engine) -> None:
     resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     other_citizen.start_and_consent()
     other_citizen.last = citizen.last
     other_citizen.press("Rồi")
     assert "không còn hiệu lực" in other_citizen.text
-    assert _surveys(sqlite_engine)[0].resolved is None
+    assert _surveys(engine)[0].resolved is None
 
 
-def test_a_resolution_is_rated_once(citizen: Chat, staff: Chat, sqlite_engine) -> None:
+def test_a_resolution_is_rated_once(citizen: Chat, staff: Chat, engine) -> None:
     resolved_ticket(citizen, staff)
-    survey = show_latest(sqlite_engine, citizen)
+    survey = show_latest(engine, citizen)
     citizen.press("Rồi")
     scores = citizen.last
     citizen.press("🙂 Hài lòng")
@@ -95,92 +111,92 @@ def test_a_resolution_is_rated_once(citizen: Chat, staff: Chat, sqlite_engine) -
     citizen.last = [survey]
     citizen.press("Chưa")
     assert "đã đánh giá" in citizen.text
-    assert [(a.resolved, a.score) for a in _surveys(sqlite_engine)] == [("yes", 4)]
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 4)]
 
 
-def test_resolved_then_closed_is_one_resolution_and_one_survey(citizen: Chat, staff: Chat, sqlite_engine) -> None:
+def test_resolved_then_closed_is_one_resolution_and_one_survey(citizen: Chat, staff: Chat, engine) -> None:
     code = resolved_ticket(citizen, staff)
     staff.say(f"/close {code}")
-    assert len(queued(sqlite_engine, citizen.chat_id, "survey")) == 1
+    assert len(queued(engine, citizen.chat_id, "survey")) == 1
 
 
-def test_a_rejected_ticket_gets_no_survey_even_when_closed(citizen: Chat, staff: Chat, sqlite_engine) -> None:
+def test_a_rejected_ticket_gets_no_survey_even_when_closed(citizen: Chat, staff: Chat, engine) -> None:
     citizen.start_and_consent()
     code = citizen.file_ticket()
     staff.say(f"/status {code} rejected Không thuộc thẩm quyền")
     staff.say(f"/close {code}")
-    assert queued(sqlite_engine, citizen.chat_id, "survey") == []
+    assert queued(engine, citizen.chat_id, "survey") == []
 
 
 def test_a_ticket_reopened_and_resolved_again_is_asked_again_and_its_latest_answer_counts(
-        citizen: Chat, staff: Chat, sqlite_engine) -> None:
+        citizen: Chat, staff: Chat, engine) -> None:
     code = resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     first = citizen.last
     citizen.press("Chưa")
     citizen.press("Rất không hài lòng")
     citizen.press("Bỏ qua")
     staff.say(f"/reopen {code}")
     staff.say(f"/status {code} resolved Đã sửa lại đường dây")
-    assert len(queued(sqlite_engine, citizen.chat_id, "survey")) == 2
+    assert len(queued(engine, citizen.chat_id, "survey")) == 2
     citizen.last = first
     citizen.press("Rồi")
     assert "không còn hiệu lực" in citizen.text  # the first resolution's buttons are stale now
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Rồi")
     citizen.press("Rất hài lòng")
-    assert [(a.round, a.score) for a in _surveys(sqlite_engine)] == [(1, 1), (2, 5)]
-    with Session(sqlite_engine) as s:
+    assert [(a.round, a.score) for a in _surveys(engine)] == [(1, 1), (2, 5)]
+    with Session(engine) as s:
         [facts] = load_facts(s)
     assert facts.answer is not None and facts.answer.score == 5
 
 
 def test_an_unanswered_survey_is_asked_again_once_after_three_days(citizen: Chat, staff: Chat, settings: Settings,
-                                                                   sqlite_engine, clock: Clock) -> None:
+                                                                   engine, clock: Clock) -> None:
     resolved_ticket(citizen, staff)
     clock.advance(days=2, hours=23)
-    assert run_followups(sqlite_engine, settings).survey_reminders == 0
+    assert run_followups(engine, settings).survey_reminders == 0
     clock.advance(hours=2)
-    assert run_followups(sqlite_engine, settings).survey_reminders == 1
-    reminder = show_latest(sqlite_engine, citizen)
+    assert run_followups(engine, settings).survey_reminders == 1
+    reminder = show_latest(engine, citizen)
     assert reminder.text.startswith("🔔 Nhắc lại") and "✅ Rồi" in citizen.labels()
     clock.advance(days=10)
-    assert run_followups(sqlite_engine, settings).survey_reminders == 0
-    assert len(queued(sqlite_engine, citizen.chat_id, "survey")) == 2
+    assert run_followups(engine, settings).survey_reminders == 0
+    assert len(queued(engine, citizen.chat_id, "survey")) == 2
 
 
 def test_the_reminder_asks_the_question_still_unanswered(citizen: Chat, staff: Chat, settings: Settings,
-                                                         sqlite_engine, clock: Clock) -> None:
+                                                         engine, clock: Clock) -> None:
     resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Một phần")
     clock.advance(days=4)
-    run_followups(sqlite_engine, settings)
-    show_latest(sqlite_engine, citizen)
+    run_followups(engine, settings)
+    show_latest(engine, citizen)
     assert "hài lòng thế nào" in citizen.text and "😊 Rất hài lòng" in citizen.labels()
 
 
-def test_an_answered_survey_is_not_reminded(citizen: Chat, staff: Chat, settings: Settings, sqlite_engine,
+def test_an_answered_survey_is_not_reminded(citizen: Chat, staff: Chat, settings: Settings, engine,
                                             clock: Clock) -> None:
     resolved_ticket(citizen, staff)
-    show_latest(sqlite_engine, citizen)
+    show_latest(engine, citizen)
     citizen.press("Rồi")
     citizen.press("🙂 Hài lòng")
     clock.advance(days=5)
-    assert run_followups(sqlite_engine, settings).survey_reminders == 0
+    assert run_followups(engine, settings).survey_reminders == 0
 
 
-def test_a_reopened_ticket_gets_no_survey_reminder(citizen: Chat, staff: Chat, settings: Settings, sqlite_engine,
+def test_a_reopened_ticket_gets_no_survey_reminder(citizen: Chat, staff: Chat, settings: Settings, engine,
                                                    clock: Clock) -> None:
     code = resolved_ticket(citizen, staff)
     staff.say(f"/reopen {code}")
     clock.advance(days=5)
-    assert run_followups(sqlite_engine, settings).survey_reminders == 0
+    assert run_followups(engine, settings).survey_reminders == 0
 
 
 def test_a_button_of_the_old_three_level_survey_still_records_on_five_levels(citizen: Chat, staff: Chat,
-                                                                             sqlite_engine) -> None:
+                                                                             engine) -> None:
     code = resolved_ticket(citizen, staff)
     citizen.send(callback=f"sv:{code}:2")  # "Hài lòng" of the old survey
     assert "góp ý thêm" in citizen.text
-    assert [a.score for a in _surveys(sqlite_engine)] == [4]
+    assert [a.score for a in _surveys(engine)] == [4]
