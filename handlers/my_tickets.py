@@ -35,6 +35,8 @@ def list_mine(ctx: Context) -> list[Outgoing]:
 def show_mine(ctx: Context, code: str) -> list[Outgoing]:
     """One of the citizen's own tickets with its public history, or "not found" for anyone else's."""
     ticket = get_ticket(ctx.session, code)
+    meta = {"lang": ctx.lang, "answer": "status"}  # the kind of answer, read by `kb eval --conversation`
     if ticket is None or ticket.citizen_id != ctx.citizen.id:
-        return [ctx.reply(ctx.t("mine.not_found", code=code.upper()), (menu_row(ctx.t),))]
-    return [ctx.reply(citizen_view(ctx, ticket), ((Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)))]
+        return [ctx.reply(ctx.t("mine.not_found", code=code.upper()), (menu_row(ctx.t),), meta=meta)]
+    return [ctx.reply(citizen_view(ctx, ticket), ((Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)),
+                      meta=meta)]

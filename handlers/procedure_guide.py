@@ -154,13 +154,19 @@ def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None) -
     return ctx.reply(_fit(card_text(ctx, proc)), card_buttons(ctx, proc, others or []))
 
 
+def _tagged(message: Outgoing, answer: str) -> Outgoing:
+    """The message marked with the kind of answer it is (read by `kb eval --conversation`, not shown)."""
+    message.meta["answer"] = answer
+    return message
+
+
 # -- conversation ----------------------------------------------------------------------------------------
 def _no_match(ctx: Context, text: str) -> list[Outgoing]:
     """Say nothing was found, keep the question for staff, and offer to pass it on."""
     record_unmatched(ctx.session, text, normalize(text))
     ctx.data[QUESTION_KEY] = text
     buttons = ((_button(ctx.t("proc.btn_ask_staff"), "ask"),), menu_row(ctx.t))
-    return [ctx.reply(ctx.t("proc.no_match"), buttons)]
+    return [_tagged(ctx.reply(ctx.t("proc.no_match"), buttons), "no_match")]
 
 
 def _contact(ctx: Context, agencies: list[Agency]) -> list[Outgoing]:
@@ -168,7 +174,7 @@ def _contact(ctx: Context, agencies: list[Agency]) -> list[Outgoing]:
     parts = [ctx.t("proc.contact_title")]
     parts += ["\n".join(agency_lines(ctx, agency)) for agency in agencies]
     rows = ((Button(ctx.t("proc.btn_directory"), "m:contact"),), menu_row(ctx.t))
-    return [ctx.reply("\n\n".join(parts), rows)]
+    return [_tagged(ctx.reply("\n\n".join(parts), rows), "contact")]
 
 
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
@@ -184,21 +190,21 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
             top = result.hits[0].procedure
             rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, top))), f"o:{ref(top)}"),))
         rows.append(menu_row(ctx.t))
-        return [ctx.reply(ctx.t("proc.complaint"), tuple(rows))]
+        return [_tagged(ctx.reply(ctx.t("proc.complaint"), tuple(rows)), "complaint")]
     if result.intent == STATUS:
         rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
-        return [ctx.reply(ctx.t("proc.status"), rows)]
+        return [_tagged(ctx.reply(ctx.t("proc.status"), rows), "status")]
     if result.intent == SMALLTALK:
-        return [ctx.reply(ctx.t("proc.smalltalk"), main_menu(ctx.t))]
+        return [_tagged(ctx.reply(ctx.t("proc.smalltalk"), main_menu(ctx.t)), "smalltalk")]
     if result.intent != PROCEDURE or not result.hits:
         return _no_match(ctx, text)
     procedures = [hit.procedure for hit in result.hits]
     if result.confident:
-        return [card(ctx, procedures[0], procedures[1:3])]
+        return [_tagged(card(ctx, procedures[0], procedures[1:3]), "card")]
     ctx.data[QUESTION_KEY] = text
     rows = [(_button(ctx.t("proc.btn_other", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in procedures[:3]]
     rows.append((_button(ctx.t("proc.btn_none"), "ask"),))
-    return [ctx.reply(ctx.t("proc.which"), tuple(rows))]
+    return [_tagged(ctx.reply(ctx.t("proc.which"), tuple(rows)), "choices")]
 
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:

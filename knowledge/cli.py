@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from knowledge.eval import HALVES
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 from knowledge.matcher import Matcher, MatchResult
 
@@ -31,9 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     emb.add_argument("--kb", type=Path)
     val = sub.add_parser("validate", help="check a knowledge-base directory or spreadsheet")
     val.add_argument("path", type=Path, nargs="?")
-    ev = sub.add_parser("eval", help="measure the matcher on a JSON-lines question file")
-    ev.add_argument("file", type=Path)
+    ev = sub.add_parser("eval", help="measure the matcher (and with --conversation the chat) on a question file")
+    ev.add_argument("file", type=Path, nargs="?", help="JSON-lines questions for `kb search` figures alone")
+    ev.add_argument("--conversation", type=Path, metavar="FILE",
+                    help="ask each question of FILE as a new citizen through the dispatcher (plus `kb search` figures)")
     ev.add_argument("--kb", type=Path)
+    ev.add_argument("--half", choices=HALVES, help="only the tuning or the frozen half of the distinct questions")
     ev.add_argument("--misses", action="store_true", help="also list the questions that went wrong")
     return parser
 
@@ -126,12 +130,25 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from knowledge.eval import evaluate_file
+    from knowledge.eval import evaluate_rows, read_questions, select
 
-    report = evaluate_file(_matcher(args.kb), args.file)
-    print("\n".join(report.lines()))
+    path = args.conversation or args.file
+    if path is None:
+        print("error: give a question file (or --conversation FILE)", file=sys.stderr)
+        return 2
+    kb = load_knowledge_base(args.kb)
+    matcher = Matcher(kb)
+    rows = select(read_questions(path), args.half)
+    reports = []
+    if args.conversation is not None:
+        from knowledge.chat_eval import evaluate_conversation
+
+        reports.append(evaluate_conversation(kb, matcher, rows))
+    reports.append(evaluate_rows(matcher, rows))
+    for report in reports:
+        print("\n".join(report.lines()))
     if args.misses:
-        for miss in report.misses:
+        for miss in (m for report in reports for m in report.misses):
             print(json.dumps(miss, ensure_ascii=False))
     return 0
 
