@@ -59,7 +59,12 @@ _OWN_WORDS = _phrases(
     "của tôi, của em, của mình, của anh, của chị, của cháu, tôi đã gửi, em đã gửi, mình đã gửi, tôi gửi, em gửi,"
     "mình gửi, đã gửi, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent, i filed, i submitted"
 )
-_TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\bsố \d{4,}\b|\bso \d{4,}\b|\b\d{6}\b")
+_TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\b(?:số|so|mã|ma) \d{4,}\b")
+# A bare six-digit number is a ticket number only beside words about one's tickets, never an amount of money
+# ("lệ phí ... có phải 100000 đồng không").
+_BARE_NUMBER = re.compile(
+    r"(?<![\d.,])\d{6}(?![\d.,])(?!\s*(?:đồng|dong|đ|vnd|vnđ|k|nghìn|nghin|ngàn|ngan|triệu|trieu)\b)"
+)
 
 # Reports of a problem: these make a message a complaint even when it mentions a procedure word.
 _PROBLEM_WORDS = _phrases(
@@ -134,8 +139,9 @@ def cue_intent(message: str) -> str | None:
     words = text.padded.split()
     if not words:
         return SMALLTALK
-    code = _TICKET_CODE.search(message.lower()) is not None
+    lowered = message.lower()
     ticket = text.has(_TICKET_WORDS)
+    code = _TICKET_CODE.search(lowered) is not None or (ticket and _BARE_NUMBER.search(lowered) is not None)
     if code and len(words) <= 14:
         return STATUS
     if ticket and text.has(_PROGRESS_WORDS) and (text.has(_OWN_WORDS) or code):

@@ -76,8 +76,14 @@ _REPLACE_STARTS = {k.split()[0] for k in _REPLACE}  # first words of the phrases
 _ADD_STARTS = {k.split()[0] for k in _ADD}
 
 
-def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, int, str]]]:
-    """Apply replacement rules (with the group of each output word), then find synonym spans."""
+def _rewrite(
+    words: list[str], known_pair: Callable[[str, str], bool] = lambda a, b: False
+) -> tuple[list[str], list[int], list[tuple[int, int, str]]]:
+    """Apply replacement rules (with the group of each output word), then find synonym spans.
+
+    A synonym span never ends inside a longer phrase of the knowledge base: "người lao động" (a worker) is
+    not "người Lào" (a Laotian) because "lao động" is a known phrase.
+    """
     out: list[str] = []
     groups: list[int] = []
     i = 0
@@ -111,6 +117,8 @@ def _rewrite(words: list[str]) -> tuple[list[str], list[int], list[tuple[int, in
         for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
             key = " ".join(out_folded[i : i + n])
             if key in _ADD:
+                if i + n < len(out) and known_pair(out[i + n - 1], out[i + n]):
+                    continue  # the span's last word belongs to the next phrase: try a shorter span
                 spans.append((i, i + n, _ADD[key]))
                 break
     return out, groups, spans
@@ -151,7 +159,7 @@ def analyze(
 ) -> Query:
     """Break a question into content tokens (fillers removed before folding) and synonym additions."""
     normalized = normalize(text)
-    words, groups, spans = _rewrite(normalized.split())
+    words, groups, spans = _rewrite(normalized.split(), known_pair)
     keep = _meaningful(words, known_pair)
     tokens: list[Token] = []
     index_of: dict[int, Token] = {}

@@ -240,3 +240,21 @@ def test_at_most_two_levels_of_one_procedure_name_are_among_the_first_five():
     varied = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
     ranked = varied._varied([(i, 1.0 - i / 10) for i in range(6)])
     assert [doc for doc, _ in ranked] == [0, 1, 3, 4, 5, 2]
+
+
+def test_a_worker_is_not_read_as_a_laotian(shipped):
+    for query in ("người lao động đăng ký khai sinh cho con", "nguoi lao dong dang ky khai sinh cho con"):
+        assert "nước" not in shipped.analyze(query).added, query
+        assert shipped.search(query).hits[0].procedure.id == "1.001193", query
+
+
+def test_a_laotian_spouse_still_implies_a_foreign_element(shipped):
+    assert "nước" in shipped.analyze("chồng tôi là người Lào").added
+
+
+def test_an_amount_of_money_is_not_a_ticket_number(shipped):
+    assert shipped.search("lệ phí làm hộ chiếu có phải 200000 đồng không").intent != "status"
+
+
+def test_a_bare_ticket_number_beside_words_about_ones_ticket_is_a_status_question(shipped):
+    assert shipped.search("phản ánh 000088 của tôi đến đâu rồi").intent == "status"
