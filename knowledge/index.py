@@ -12,17 +12,13 @@ import numpy as np
 from knowledge.models import Procedure
 from knowledge.normalize import fold_word, normalize
 from knowledge.postings import DocTerms, TermSet, index_type, spans
+from knowledge.weights import weight
 
-# Field name -> weight. Multi-valued fields score as the best of their values.
-FIELD_WEIGHTS: dict[str, float] = {
-    "name": 1.0,
-    "keywords": 0.5,
-    "phrasings": 0.8,
-    "domain": 0.3,
-    "result": 0.3,
-}
-K1 = 1.2
-B = 0.6
+# Field name -> weight (`field.<name>` in the weights table). Multi-valued fields score as the best of their values.
+FIELD_WEIGHTS: dict[str, float] = {name: weight(f"field.{name}") for name in ("name", "keywords", "phrasings",
+                                                                                 "domain", "result")}
+K1 = weight("bm25.k1")
+B = weight("bm25.b")
 MARKED = "~"  # prefix of terms that keep their diacritics
 PAIR = "_"  # joins the two syllables of a pair term
 
@@ -101,10 +97,10 @@ class FieldIndex:
         starts, docs = [], []
         offset = 0
         for name, fld in fields.items():
-            weight = FIELD_WEIGHTS[name]
+            field_weight = FIELD_WEIGHTS[name]
             for term, row in fld.rows.items():
                 lo, hi = fld.indptr[row], fld.indptr[row + 1]
-                parts[term].append((fld.units[lo:hi] + offset, fld.weights[lo:hi] * weight))
+                parts[term].append((fld.units[lo:hi] + offset, fld.weights[lo:hi] * field_weight))
             starts.append(fld.starts + offset)
             docs.append(fld.docs)
             offset += fld.n_units

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from knowledge import Matcher, load_knowledge_base
+from knowledge import Matcher, adjustments, load_knowledge_base, signals
 from knowledge.loader import KnowledgeBase
-from knowledge.matcher import _breadth, _ministry_only
 from knowledge.models import Procedure
 from knowledge.normalize import normalize
 from knowledge.query import analyze, in_english
@@ -148,7 +147,7 @@ def test_typed_abbreviation_keeps_its_short_form_for_names_that_use_it():
 
 def test_procedures_carried_out_at_more_levels_rank_as_more_widely_used():
     levels = ["Cấp bộ", "Cấp tỉnh, Cấp xã", "Cấp bộ, Cấp tỉnh, Cấp xã", ""]
-    breadth = _breadth([Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)])
+    breadth = adjustments.breadth([Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)])
     assert breadth[0] == breadth[3] == 0.0 and 0.0 < breadth[1] < breadth[2] == 1.0
 
 
@@ -157,8 +156,14 @@ def test_closing_ask_of_a_long_story_weighs_more_than_its_opening():
         "Năm ngoái gia đình tôi chuyển nhà về quê ngoại sống cùng ông bà, các con đi học ở trường gần nhà, "
         "mọi việc đều ổn định và thuận lợi. Nay tôi muốn hỏi thủ tục đăng ký kết hôn cần những gì?"
     )
-    weights = dict(Matcher._literal_terms(analyze(story)))
+    weights = dict(signals.literal_terms(analyze(story)))
     assert weights["~kết"] > weights["~trường"]
+
+
+def unsaid(matcher: Matcher, question: str) -> list[float]:
+    """Which of the matcher's procedures add a qualifier the question never says."""
+    docs = np.arange(len(matcher.procedures))
+    return adjustments.unsaid_qualifiers(matcher.state, matcher.analyze(question), docs).tolist()
 
 
 def _issue_and_renewal() -> Matcher:
@@ -171,21 +176,19 @@ def _issue_and_renewal() -> Matcher:
 
 def test_a_renewal_counts_as_unsaid_when_the_question_never_asks_to_renew():
     pair = _issue_and_renewal()
-    unsaid = pair._unsaid_qualifiers(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
-    assert unsaid.tolist() == [0.0, 1.0]
+    assert unsaid(pair, "Điều kiện cấp giấy phép lái xe là gì?") == [0.0, 1.0]
 
 
 def test_a_lost_paper_counts_as_asking_for_its_renewal():
     pair = _issue_and_renewal()
-    unsaid = pair._unsaid_qualifiers(pair.analyze("Tôi bị mất giấy phép lái xe"), np.arange(2))
-    assert unsaid.tolist() == [0.0, 0.0]
+    assert unsaid(pair, "Tôi bị mất giấy phép lái xe") == [0.0, 0.0]
 
 
 def test_a_renewal_narrows_the_issue_only_when_the_issue_is_a_candidate_too():
     pair = _issue_and_renewal()
-    unsaid = pair._unsaid_qualifiers(pair.analyze("Điều kiện cấp giấy phép lái xe là gì?"), np.arange(2))
-    assert pair._narrowing_a_candidate(np.arange(2), unsaid).tolist() == [0.0, 1.0]
-    assert pair._narrowing_a_candidate(np.array([1]), unsaid[1:]).tolist() == [0.0]
+    flags = np.array(unsaid(pair, "Điều kiện cấp giấy phép lái xe là gì?"))
+    assert adjustments.narrowing_a_candidate(pair.state, np.arange(2), flags).tolist() == [0.0, 1.0]
+    assert adjustments.narrowing_a_candidate(pair.state, np.array([1]), flags[1:]).tolist() == [0.0]
 
 
 def test_names_at_other_levels_narrow_each_other_regardless_of_their_level_notes():
@@ -194,8 +197,8 @@ def test_names_at_other_levels_narrow_each_other_regardless_of_their_level_notes
         Procedure(id="renew", name="Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)"),
     ]
     pair = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
-    unsaid = pair._unsaid_qualifiers(pair.analyze("Làm thẻ căn cước ở đâu?"), np.arange(2))
-    assert pair._narrowing_a_candidate(np.arange(2), unsaid).tolist() == [0.0, 1.0]
+    flags = np.array(unsaid(pair, "Làm thẻ căn cước ở đâu?"))
+    assert adjustments.narrowing_a_candidate(pair.state, np.arange(2), flags).tolist() == [0.0, 1.0]
 
 
 def test_a_special_case_counts_as_unsaid_unless_the_question_implies_it():
@@ -204,9 +207,8 @@ def test_a_special_case_counts_as_unsaid_unless_the_question_implies_it():
         Procedure(id="foreign", name="Thủ tục đăng ký kết hôn có yếu tố nước ngoài"),
     ]
     pair = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
-    assert pair._unsaid_qualifiers(pair.analyze("Đăng ký kết hôn ở đâu?"), np.arange(2)).tolist() == [0.0, 1.0]
-    implied = pair.analyze("Tôi muốn kết hôn với người Nhật")
-    assert pair._unsaid_qualifiers(implied, np.arange(2)).tolist() == [0.0, 0.0]
+    assert unsaid(pair, "Đăng ký kết hôn ở đâu?") == [0.0, 1.0]
+    assert unsaid(pair, "Tôi muốn kết hôn với người Nhật") == [0.0, 0.0]
 
 
 def test_english_is_told_from_vietnamese_typed_without_marks():
@@ -218,7 +220,7 @@ def test_english_is_told_from_vietnamese_typed_without_marks():
 def test_a_name_listing_several_changes_serves_a_question_that_says_one_of_them():
     procedures = [Procedure(id="card", name="Cấp lại, đổi, điều chỉnh thông tin trên thẻ BHYT")]
     single = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
-    assert single._unsaid_qualifiers(single.analyze("Thủ tục đổi thẻ BHYT"), np.arange(1)).tolist() == [0.0]
+    assert unsaid(single, "Thủ tục đổi thẻ BHYT") == [0.0]
 
 
 def test_the_asking_sentence_of_a_story_is_its_ask_wherever_it_stands():
@@ -229,7 +231,8 @@ def test_the_asking_sentence_of_a_story_is_its_ask_wherever_it_stands():
 
 def test_procedures_carried_out_at_the_ministry_alone_are_marked():
     levels = ["Cấp bộ", "Cấp bộ, Cấp tỉnh", "Cấp xã", ""]
-    ministry_only = _ministry_only([Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)])
+    procedures = [Procedure(id=f"p{i}", name="x", level=level) for i, level in enumerate(levels)]
+    ministry_only = adjustments.ministry_only(procedures)
     assert ministry_only.tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
@@ -238,7 +241,7 @@ def test_at_most_two_levels_of_one_procedure_name_are_among_the_first_five():
     names += ["Cấp hộ chiếu", "Cấp giấy phép lái xe", "Đăng ký kết hôn"]
     procedures = [Procedure(id=f"p{i}", name=name) for i, name in enumerate(names)]
     varied = Matcher(KnowledgeBase(agencies=[], procedures=procedures), semantic=False)
-    ranked = varied._varied([(i, 1.0 - i / 10) for i in range(6)])
+    ranked = adjustments.varied(varied.state, [(i, 1.0 - i / 10) for i in range(6)])
     assert [doc for doc, _ in ranked] == [0, 1, 3, 4, 5, 2]
 
 

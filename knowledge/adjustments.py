@@ -1,0 +1,101 @@
+"""Adjustments after fusion: priors from a procedure's levels, qualifiers the question never says, and
+the variety of the results a citizen sees."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from knowledge.lexicon import PAPER_TROUBLE
+from knowledge.models import Procedure
+from knowledge.normalize import strip_diacritics
+from knowledge.query import Query, in_english
+from knowledge.state import LexicalState
+from knowledge.weights import weight
+
+LEVELS = ("cấp bộ", "cấp tỉnh", "cấp huyện", "cấp xã")
+
+
+def levels(proc: Procedure) -> frozenset[str]:
+    """The administrative levels (of LEVELS) a procedure is carried out at."""
+    level = proc.level.lower()
+    return frozenset(lv for lv in LEVELS if lv in level)
+
+
+def breadth(procedures: list[Procedure]) -> np.ndarray:
+    """How widely each procedure is carried out, 0..1: one administrative level 0, three or more 1.
+
+    Procedures offered at the ministry, the province and the commune alike are the everyday ones citizens
+    ask about; among candidates that explain a question about as well, they come first.
+    """
+    counts = [len(levels(p)) for p in procedures]
+    return np.clip((np.array(counts, dtype=np.float64) - 1) / 2, 0.0, 1.0)
+
+
+def ministry_only(procedures: list[Procedure]) -> np.ndarray:
+    """1 for each procedure carried out only at the ministry level ("Cấp bộ"), else 0.
+
+    Citizens file at the commune or the province; what only a ministry handles is mostly for organisations
+    and professionals, so among candidates that explain a question about as well it comes after them.
+    """
+    return np.array([levels(p) == {LEVELS[0]} for p in procedures], np.float64)
+
+
+def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.ndarray:
+    """1 for each procedure whose name adds a change of a paper or a special case the question never says.
+
+    A name listing several changes ("Cấp lại, đổi, điều chỉnh ...") serves a question that says any of
+    them, and one about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change;
+    what the question implies counts as said ("chồng tôi là người Nhật": "có yếu tố nước ngoài"), and
+    one written in English is taken to come from a foreigner.
+    """
+    said = f" {q.normalized} {' '.join(q.added)} {'nước ngoài' if in_english(q.normalized) else ''} "
+    plain = strip_diacritics if not q.has_marks else (lambda text: text)
+    said = plain(said)
+    change_asked = any(plain(f" {w} ") in said for w in PAPER_TROUBLE)
+    out = np.zeros(len(docs))
+    for i, doc in enumerate(docs.tolist()):
+        actions, cases = state.qualifiers[doc]
+        out[i] = any(plain(c) not in said for c in cases) or (
+            bool(actions) and not change_asked and not any(plain(m) in said for m in actions)
+        )
+    return out
+
+
+def narrowing_a_candidate(state: LexicalState, docs: np.ndarray, unsaid: np.ndarray) -> np.ndarray:
+    """1 for each candidate with an unsaid qualifier whose general procedure is a candidate too.
+
+    The general procedure is one without unsaid qualifiers whose name is made of words of the narrower
+    name ("Cấp giấy phép lái xe" for "Cấp lại giấy phép lái xe", "Đăng ký khai sinh" for "Đăng ký khai
+    sinh có yếu tố nước ngoài"): the question that says nothing of the difference is about it.
+    """
+    out = np.zeros(len(docs))
+    qualified = np.flatnonzero(unsaid)
+    if not len(qualified):
+        return out
+    general = [frozenset(state.name_words[doc]) for doc in docs[unsaid == 0].tolist()]
+    for i in qualified.tolist():
+        words = frozenset(state.name_words[int(docs[i])])
+        out[i] = any(g < words for g in general)
+    return out
+
+
+def varied(state: LexicalState, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The ranking with at most `shown.same_name` records of one name (level notes aside) in its first `shown`.
+
+    The same procedure at a third level tells the citizen nothing new; the slot goes to the next other
+    procedure, and the records moved down follow the first ones in their order.
+    """
+    limit, same = int(weight("shown")), int(weight("shown.same_name"))
+    shown: list[tuple[int, float]] = []
+    later: list[tuple[int, float]] = []
+    names: Counter[tuple[str, ...]] = Counter()
+    for doc, score in ranked:
+        name = state.name_words[doc]
+        if len(shown) < limit and names[name] < same:
+            shown.append((doc, score))
+            names[name] += 1
+        else:
+            later.append((doc, score))
+    return shown + later

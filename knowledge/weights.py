@@ -1,0 +1,64 @@
+"""Every ranking and confidence constant of the matcher, in one table, each with where its value came from.
+
+Tuning sets: `tests/data/dev_questions.jsonl` (the development set, shipped knowledge base), the tuning half of
+the portal questions (`kb eval --half tuning`, national records) and the development questions that name a
+national code (on the national records). Values marked "fitted" come from `python -m knowledge.fit` on those
+sets; "swept" values from sweeps on them recorded in docs/knowledge-experiments.md. The frozen sets
+(`tests/data/frozen/`, the portal's frozen half) never set a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A constant and the one line that says where its value came from."""
+
+    value: float
+    source: str
+
+
+WEIGHTS: dict[str, Weight] = {
+    # -- lexical index (BM25 per field) --
+    "field.name": Weight(1.0, "reference field; the others are relative to it"),
+    "field.keywords": Weight(0.5, "swept on the development set (first sessions)"),
+    "field.phrasings": Weight(0.8, "swept on the development set (first sessions)"),
+    "field.domain": Weight(0.3, "swept on the development set (first sessions)"),
+    "field.result": Weight(0.3, "swept on the portal tuning half: 0.2 and 0.5 lose 1-3 top-five hits"),
+    "bm25.k1": Weight(1.2, "the usual BM25 default"),
+    "bm25.b": Weight(0.6, "swept on the development set (short fields: less length normalization than 0.75)"),
+    # -- question terms --
+    "terms.marked": Weight(0.5, "weight of terms with their marks when the question has marks; development set"),
+    "terms.added": Weight(0.6, "weight of synonym, abbreviation and English additions; development set"),
+    "terms.literal_pair": Weight(0.5, "word pairs in the literal reading of a long question; portal tuning half"),
+    "terms.ask": Weight(2.0, "the asking sentences of a story in the literal reading; portal (hit@1 +0.02)"),
+    # -- candidates --
+    "pool.candidates": Weight(50, "candidates taken from each signal before fusion (more changes no result)"),
+    "pool.fuzzy": Weight(12, "leading candidates re-ranked by fuzzy closeness; development set"),
+    "shown": Weight(5, "the leading results a citizen may see (a card and its alternatives, or a choice)"),
+    "shown.same_name": Weight(2, "records of one name (other levels) among them; portal tuning (1 loses 3)"),
+    "name.action_words": Weight(4, "opening words of a name that state its action ('Cấp lại', 'Gia hạn')"),
+    # -- fusion --
+    "fusion.dense_short": Weight(0.2, "semantic share for short questions; development set"),
+    "fusion.dense_long": Weight(0.5, "semantic share for long ones and for knowledge bases without phrasings; portal"),
+    "fusion.contain": Weight(0.15, "name containment share for long questions; portal (0.1/0.2 lose hits)"),
+    "fusion.fuzzy": Weight(0.25, "rapidfuzz closeness share for short questions; development set"),
+    "fusion.short_words": Weight(6, "content words up to which a question is short; development set"),
+    "fusion.long_words": Weight(15, "content words from which a question is long; portal"),
+    # -- adjustments --
+    "adjust.breadth": Weight(0.05, "bonus for a procedure at every level; portal tuning (+1 first hit)"),
+    "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
+    "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
+    "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
+    # -- which question is about a procedure, and how sure the first one is --
+    "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
+    "confidence.min_evidence": Weight(0.5, "matched rarity needed, as a share of the rarest syllable's; dev set"),
+    "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
+}
+
+
+def weight(name: str) -> float:
+    """The value of one named constant."""
+    return WEIGHTS[name].value
