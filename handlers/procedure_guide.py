@@ -17,10 +17,12 @@ import hashlib
 from handlers.context import Context
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
-from knowledge.agencies import rank_agencies
+from knowledge.agencies import ONE_STOP, rank_agencies, usable
+from knowledge.asks import CONDITION, DOCUMENTS, FEE, ONLINE, POST, PROXY, TIME, WHERE, asked_aspects
 from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where
 from knowledge.models import Agency
 from knowledge.normalize import normalize
+from knowledge.weights import weight
 from messaging.types import Button, Outgoing
 from storage.unmatched import record_unmatched, top_unmatched
 
@@ -33,6 +35,8 @@ MAX_TEXT_CHARS = 3800  # Telegram allows 4096 characters per message
 COMPLAINT_PROCEDURE_COVERAGE = 0.6  # a complaint that also names a procedure well gets a button to it
 QUESTION_CHARS = 160  # each question in /unmatched, so twenty of them fit one message
 QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
+CHOICES_SHORT = int(weight("choices.short"))  # procedures offered for a short question
+CHOICES_LONG = int(weight("choices.long"))  # ... for a long one, or on the national records
 
 Rows = tuple[tuple[Button, ...], ...]
 
@@ -83,75 +87,140 @@ def _value(ctx: Context, value: str | None, uncertain: bool) -> str:
     return text + (ctx.t("proc.uncertain_mark") if uncertain else "")
 
 
+def _contact_value(ctx: Context, agency: Agency, field: str, value: str | None) -> str:
+    """A contact fact, or a plain "missing" (for a phone, with the ward's one-stop phone when known)."""
+    if value is None:
+        if field == "phone":
+            one_stop = ctx.kb.agency(ONE_STOP)
+            phone = usable(one_stop, "phone") if one_stop is not None and one_stop.id != agency.id else None
+            return ctx.t("proc.missing_phone_one_stop", phone=phone) if phone else ctx.t("proc.missing_phone")
+        return ctx.t(f"proc.missing_{field}")
+    return value + (ctx.t("proc.uncertain_mark") if agency.is_uncertain(field) else "")
+
+
 def agency_lines(ctx: Context, agency: Agency) -> list[str]:
-    """Name, address, phone, e-mail and opening hours of an agency, uncertain facts flagged."""
+    """Name, address, phone, e-mail and opening hours of an agency; missing facts said plainly."""
     name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
-    hours = (agency.hours_en or agency.hours) if ctx.lang == "en" else agency.hours
-    lines = [
+    hours = usable(agency, "hours")
+    if ctx.lang == "en" and hours is not None:
+        hours = agency.hours_en or hours
+    return [
         ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name"))),
-        ctx.t("proc.card_address", address=_value(ctx, agency.address, agency.is_uncertain("address"))),
-        ctx.t("proc.card_phone", phone=_value(ctx, agency.phone, agency.is_uncertain("phone"))),
+        ctx.t("proc.card_address", address=_contact_value(ctx, agency, "address", usable(agency, "address"))),
+        ctx.t("proc.card_phone", phone=_contact_value(ctx, agency, "phone", usable(agency, "phone"))),
+        ctx.t("proc.card_email", email=_contact_value(ctx, agency, "email", usable(agency, "email"))),
+        ctx.t("proc.card_hours", hours=_contact_value(ctx, agency, "hours", hours)),
     ]
-    if agency.email:
-        lines.append(ctx.t("proc.card_email", email=_value(ctx, agency.email, agency.is_uncertain("email"))))
-    hours_uncertain = agency.is_uncertain("hours") or agency.is_uncertain("hours_en")
-    lines.append(ctx.t("proc.card_hours", hours=_value(ctx, hours, hours_uncertain)))
-    return lines
 
 
-def card_text(ctx: Context, proc: Procedure) -> str:
-    """The answer card: where to go, whom to call, what to bring, how long, how much, how to file."""
+def _agency_short(ctx: Context, proc: Procedure) -> str:
+    """The name of the office that receives a procedure, in the reader's language."""
+    agency = ctx.kb.agency(proc.agency)
+    if agency is None:
+        return proc.agency or ctx.t("proc.unknown_value")
+    return (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
+
+
+def _sections(ctx: Context, proc: Procedure) -> dict[str, list[str]]:
+    """The card's sections by the aspect of a question each answers."""
+    agency = ctx.kb.agency(proc.agency)
+    sections: dict[str, list[str]] = {}
+    if agency is not None:
+        sections[WHERE] = agency_lines(ctx, agency)
+    elif proc.agency:
+        sections[WHERE] = [ctx.t("proc.card_agency", agency=proc.agency)]
+    if proc.documents:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("documents") else ""
+        docs = [ctx.t("proc.card_documents") + mark]
+        docs += [ctx.t("proc.card_document_item", item=d) for d in proc.documents[:CARD_DOCUMENTS]]
+        if len(proc.documents) > CARD_DOCUMENTS:
+            docs.append(ctx.t("proc.card_more_documents", count=len(proc.documents) - CARD_DOCUMENTS))
+        sections[DOCUMENTS] = docs
+    sections[TIME] = [ctx.t("proc.card_time", time=_value(ctx, proc.processing_time,
+                                                          proc.is_uncertain("processing_time")))]
+    sections[FEE] = [ctx.t("proc.card_fee", fee=_value(ctx, proc.fee, proc.is_uncertain("fee")))]
+    online: list[str] = []
+    channels = [ctx.t("proc.channel_in_person", agency=_agency_short(ctx, proc))] if proc.channels.in_person else []
+    channels += [ctx.t(f"proc.channel_{name}") for name in ("online", "post") if getattr(proc.channels, name)]
+    if channels:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("channels") else ""
+        online.append(ctx.t("proc.card_channels", channels=", ".join(channels)) + mark)
+    if proc.channels.online and proc.online_url:
+        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("online_url") else ""
+        online.append(ctx.t("proc.card_online", url=proc.online_url) + mark)
+    elif not proc.channels.online:
+        online.append(ctx.t("proc.card_no_online"))
+    sections[ONLINE] = online
+    postal = ctx.t("proc.card_postal_yes") if proc.postal_return else ctx.t("proc.card_postal_no")
+    sections[POST] = [postal + (ctx.t("proc.uncertain_mark") if proc.is_uncertain("postal_return") else "")]
+    proxy = [d for d in proc.documents if "ủy quyền" in d.lower() or "uỷ quyền" in d.lower()]
+    if proxy:
+        sections[PROXY] = [ctx.t("proc.card_proxy")] + [ctx.t("proc.card_document_item", item=d) for d in proxy]
+    return sections
+
+
+CARD_ORDER = (WHERE, DOCUMENTS, TIME, FEE, ONLINE, POST)
+
+
+def card_text(ctx: Context, proc: Procedure, asked: tuple[str, ...] = ()) -> str:
+    """The answer card: what was asked first, then where to go, whom to call, what to bring, how long,
+    how much and how to file."""
     lines = [ctx.t("proc.card_title", name=_name(ctx, proc))]
     if proc.national_code:
         lines.append(ctx.t("proc.card_code", code=proc.national_code))
-    agency = ctx.kb.agency(proc.agency)
-    if agency is not None:
-        lines += agency_lines(ctx, agency)
-    elif proc.agency:
-        lines.append(ctx.t("proc.card_agency", agency=proc.agency))
-    if proc.documents:
-        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("documents") else ""
-        lines.append(ctx.t("proc.card_documents") + mark)
-        lines += [ctx.t("proc.card_document_item", item=d) for d in proc.documents[:CARD_DOCUMENTS]]
-        if len(proc.documents) > CARD_DOCUMENTS:
-            lines.append(ctx.t("proc.card_more_documents", count=len(proc.documents) - CARD_DOCUMENTS))
-    lines.append(ctx.t("proc.card_time", time=_value(ctx, proc.processing_time, proc.is_uncertain("processing_time"))))
-    lines.append(ctx.t("proc.card_fee", fee=_value(ctx, proc.fee, proc.is_uncertain("fee"))))
-    channels = [
-        ctx.t(f"proc.channel_{name}") for name in ("in_person", "online", "post") if getattr(proc.channels, name)
-    ]
-    if channels:
-        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("channels") else ""
-        lines.append(ctx.t("proc.card_channels", channels=", ".join(channels)) + mark)
-    if proc.channels.online and proc.online_url:
-        mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("online_url") else ""
-        lines.append(ctx.t("proc.card_online", url=proc.online_url) + mark)
-    elif not proc.channels.online:
-        lines.append(ctx.t("proc.card_no_online"))
-    postal = ctx.t("proc.card_postal_yes") if proc.postal_return else ctx.t("proc.card_postal_no")
-    lines.append(postal + (ctx.t("proc.uncertain_mark") if proc.is_uncertain("postal_return") else ""))
+    sections = _sections(ctx, proc)
+    first = [a for a in asked if a in sections]
+    if first:
+        labels = ", ".join(ctx.t(f"proc.aspect_{a}") for a in first)
+        lines += ["", ctx.t("proc.answer_first", aspects=labels)]
+        for aspect in first:
+            lines += sections[aspect]
+        lines.append("")
+    elif PROXY in asked:
+        lines += ["", ctx.t("proc.proxy_unknown"), ""]
+    for aspect in CARD_ORDER:
+        if aspect in sections and aspect not in first:
+            lines += sections[aspect]
     if proc.note:
         lines.append(ctx.t("proc.card_note", note=proc.note))
+    if CONDITION in asked:
+        lines += ["", ctx.t("proc.condition_note", name=_name(ctx, proc))]
     lines.append("")
     lines.append(ctx.t("proc.card_footer"))
     return "\n".join(lines)
 
 
-def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure]) -> Rows:
-    """Details buttons, then one button for each other candidate, then the menu."""
+def related(ctx: Context, proc: Procedure, candidates: list[Procedure], limit: int = 2) -> list[Procedure]:
+    """Procedures worth a button under a card: linked (liên thông) ones, then candidates of the same domain."""
+    out: list[Procedure] = []
+    for other in [ctx.kb.procedure(i) for i in proc.linked] + candidates:
+        if other is None or other.id == proc.id or other in out:
+            continue
+        if other.id in proc.linked or proc.id in other.linked or (proc.domain and other.domain == proc.domain):
+            out.append(other)
+        if len(out) == limit:
+            break
+    return out
+
+
+def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_staff: bool = False) -> Rows:
+    """Details buttons, then related procedures, then (for a question the card cannot settle) staff, the menu."""
     key = ref(proc)
     rows: list[tuple[Button, ...]] = [
         (_button(ctx.t("proc.btn_steps"), f"s:{key}"), _button(ctx.t("proc.btn_legal"), f"l:{key}")),
     ]
-    for other in others[:2]:
+    for other in related(ctx, proc, others):
         rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, other))), f"o:{ref(other)}"),))
+    if ask_staff:
+        rows.append((_button(ctx.t("proc.btn_ask_staff"), "ask"),))
     rows.append(menu_row(ctx.t))
     return tuple(rows)
 
 
-def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None) -> Outgoing:
-    """The answer card of one procedure, as a message."""
-    return ctx.reply(_fit(card_text(ctx, proc)), card_buttons(ctx, proc, others or []))
+def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None, asked: tuple[str, ...] = (),
+         ask_staff: bool = False) -> Outgoing:
+    """The answer card of one procedure, as a message (what was asked first)."""
+    return ctx.reply(_fit(card_text(ctx, proc, asked)), card_buttons(ctx, proc, others or [], ask_staff))
 
 
 def _tagged(message: Outgoing, answer: str) -> Outgoing:
@@ -177,11 +246,26 @@ def _contact(ctx: Context, agencies: list[Agency]) -> list[Outgoing]:
     return [_tagged(ctx.reply("\n\n".join(parts), rows), "contact")]
 
 
+def _choice_line(ctx: Context, number: int, proc: Procedure) -> str:
+    """One numbered choice with what tells it apart: its office and level."""
+    level = f" · {proc.level}" if proc.level else ""
+    return ctx.t("proc.choice_item", number=number, name=_name(ctx, proc), agency=_agency_short(ctx, proc), level=level)
+
+
+def _choices(ctx: Context, text: str, procedures: list[Procedure]) -> list[Outgoing]:
+    """The best candidates to choose from, best first, each with its office and level."""
+    ctx.data[QUESTION_KEY] = text
+    lines = [ctx.t("proc.which")] + [_choice_line(ctx, i, p) for i, p in enumerate(procedures, 1)]
+    rows = [(_button(ctx.t("proc.btn_choice", number=i, name=_short(_name(ctx, p))), f"o:{ref(p)}"),)
+            for i, p in enumerate(procedures, 1)]
+    rows.append((_button(ctx.t("proc.btn_none"), "ask"),))
+    return [_tagged(ctx.reply(_fit("\n".join(lines)), tuple(rows)), "choices")]
+
+
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
-    if not result.confident and result.intent in (PROCEDURE, UNKNOWN):
-        wants_contact = asks_contact(text) or (asks_where(text) and result.intent == UNKNOWN)
-        agencies = rank_agencies(ctx.kb, text) if wants_contact else []
+    if result.intent == UNKNOWN and (asks_contact(text) or asks_where(text)):
+        agencies = rank_agencies(ctx.kb, text)  # "where is the police station": the office, not a procedure
         if agencies:
             return _contact(ctx, agencies)
     if result.intent == COMPLAINT:
@@ -199,17 +283,19 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     if result.intent != PROCEDURE or not result.hits:
         return _no_match(ctx, text)
     procedures = [hit.procedure for hit in result.hits]
-    if result.confident:
-        return [_tagged(card(ctx, procedures[0], procedures[1:3]), "card")]
-    ctx.data[QUESTION_KEY] = text
-    rows = [(_button(ctx.t("proc.btn_other", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in procedures[:3]]
-    rows.append((_button(ctx.t("proc.btn_none"), "ask"),))
-    return [_tagged(ctx.reply(ctx.t("proc.which"), tuple(rows)), "choices")]
+    if not result.confident:
+        return _choices(ctx, text, procedures[: CHOICES_LONG if result.long else CHOICES_SHORT])
+    asked = asked_aspects(text)
+    unsettled = CONDITION in asked or (PROXY in asked and not any(
+        "ủy quyền" in d.lower() or "uỷ quyền" in d.lower() for d in procedures[0].documents))
+    if unsettled:  # staff get the question with the procedure named
+        ctx.data[QUESTION_KEY] = ctx.t("proc.question_about", question=text, name=procedures[0].name)
+    return [_tagged(card(ctx, procedures[0], procedures[1:], asked, ask_staff=unsettled), "card")]
 
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:
     """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff."""
-    result = ctx.matcher.search(text, k=3)
+    result = ctx.matcher.search(text, k=CHOICES_LONG)
     return reply_to(ctx, text, result)
 
 
@@ -235,6 +321,11 @@ def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:
     return ctx.reply(_fit("\n".join(lines)), tuple(rows))
 
 
+def _same_domain(ctx: Context, proc: Procedure) -> list[Procedure]:
+    """Other procedures of a procedure's domain (related buttons of a card opened from a button)."""
+    return [p for p in ctx.kb.procedures if p.domain == proc.domain and p.id != proc.id][:20]
+
+
 def _stale(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(ctx.t("proc.stale"), main_menu(ctx.t))]
 
@@ -255,7 +346,7 @@ def on_button(ctx: Context, payload: str) -> list[Outgoing]:
     if proc is None:
         return _stale(ctx)
     if kind == "o":
-        return [card(ctx, proc)]
+        return [card(ctx, proc, _same_domain(ctx, proc))]
     return [_details(ctx, proc, kind)]
 
 

@@ -47,3 +47,47 @@ def rank_agencies(kb: KnowledgeBase, text: str, k: int = 2) -> list[Agency]:
             scored.append((score, agency))
     scored.sort(key=lambda pair: -pair[0])
     return [agency for _, agency in scored[:k]]
+
+
+ONE_STOP = "ubnd-phuong"  # the ward's one-stop desk: whom to call when another office's phone is missing
+EMERGENCY_NUMBERS = ("113", "114", "115")  # police, fire, ambulance: never a number for routine matters
+CONTACT_FIELDS = ("address", "phone", "email", "hours")
+_PLACEHOLDER_WORDS = ("đang cập nhật", "chưa cập nhật", "to be updated", "tbd", "xxx")
+
+
+def is_emergency_number(phone: str | None) -> bool:
+    """Whether a phone entry is (or leads with) an emergency number."""
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit() or ch == " ").split()
+    return bool(digits) and digits[0] in EMERGENCY_NUMBERS
+
+
+def is_placeholder(value: str | None) -> bool:
+    """Whether a contact fact is missing or only a placeholder ("địa chỉ cụ thể đang cập nhật")."""
+    text = (value or "").strip().lower()
+    return not text or any(word in text for word in _PLACEHOLDER_WORDS)
+
+
+def usable(agency: Agency, field: str) -> str | None:
+    """A contact fact fit to show a citizen, or None when it is missing, a placeholder or an emergency line."""
+    value = getattr(agency, field)
+    if is_placeholder(value) or (field == "phone" and is_emergency_number(value)):
+        return None
+    return value
+
+
+def placeholders(kb: KnowledgeBase) -> list[str]:
+    """Every contact fact an office must still fill in or check, one line each (for `kb validate`)."""
+    lines = []
+    for agency in kb.agencies:
+        for name in CONTACT_FIELDS:
+            value = getattr(agency, name)
+            if name == "phone" and is_emergency_number(value):
+                lines.append(f"agency {agency.id}: phone is an emergency number ({value}); give the office's own line")
+            elif is_placeholder(value):
+                lines.append(f"agency {agency.id}: {name} is missing" + (f" ({value})" if value else ""))
+        for name in agency.uncertain:
+            lines.append(f"agency {agency.id}: {name} is marked uncertain")
+    for proc in kb.procedures:
+        for name in proc.uncertain:
+            lines.append(f"procedure {proc.id}: {name} is marked uncertain")
+    return lines

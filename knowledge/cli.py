@@ -126,6 +126,12 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         kb = load_knowledge_base(path)
     print(f"OK: {len(kb.procedures)} procedures, {len(kb.agencies)} agencies")
+    from knowledge.agencies import placeholders
+
+    todo = placeholders(kb)
+    if todo:
+        print(f"{len(todo)} facts to fill in or check:")
+        print("\n".join(f"  {line}" for line in todo))
     return 0
 
 

@@ -13,8 +13,9 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge import adjustments, cache, signals
+from knowledge import adjustments, cache, confidence, signals
 from knowledge import intent as intents
+from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
 from knowledge.index import MARKED, PAIR
 from knowledge.lexicon import FILLER_FOLDED
@@ -26,10 +27,15 @@ from knowledge.semantic import SemanticIndex
 from knowledge.state import LexicalState
 from knowledge.weights import weight
 
-CONFIDENT_COVERAGE = 0.7  # share of the question's meaning (by rarity) the best procedure must cover
-CONFIDENT_MARGIN = 0.08  # relative lead of the best procedure over the next one
-CLEAR_MARGIN = 0.15  # a lead this large is clear even when the runner-up explains the question as well
 TIE_CANDIDATES = 4  # the best and the next three are compared
+
+
+class Ranking(list[tuple[int, float]]):
+    """Procedures ranked for a question, as (position, fused score), best first; plus how far the signals
+    agree on the first one (read by the confidence)."""
+
+    agreement: float = 0.0  # share of the signals (exact words, literal words, meaning) whose own best is first
+    dense_gap: float = 0.0  # cosine of the first minus the best other cosine in the pool (0 without vectors)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class MatchResult:
     confident: bool
     hits: list[Hit] = field(default_factory=list)
     coverage: float = 0.0
+    probability: float = 0.0  # calibrated probability that the first hit is the procedure asked about
+    long: bool = False  # a long question, or one on imported records: more candidates are offered
 
     @property
     def best(self) -> Hit | None:
@@ -100,7 +108,7 @@ class Matcher:
         return signals.coverage(self.state, q, doc)
 
     # -- search ------------------------------------------------------------------------------------
-    def rank(self, q: Query, text: str = "") -> list[tuple[int, float]]:
+    def rank(self, q: Query, text: str = "") -> Ranking:
         """Procedures ranked for a question, as (position, fused score), best first.
 
         A short question on a curated knowledge base is read by its words first: when the best procedure
@@ -123,7 +131,7 @@ class Matcher:
         tie = weight("confidence.tie_coverage")
         return all(self.coverage(q, doc)[0] < 1.0 - tie for doc, _ in ranked[1:TIE_CANDIDATES])
 
-    def _rank(self, q: Query, text: str, semantic: bool) -> list[tuple[int, float]]:
+    def _rank(self, q: Query, text: str, semantic: bool) -> Ranking:
         """The ranking, with or without the semantic signal."""
         lexical = self.index.score(signals.query_terms(q))
         dense = self.semantic.scores(text or q.normalized) if semantic and self.semantic is not None else None
@@ -139,7 +147,7 @@ class Matcher:
         if dense is not None and self.semantic is not None:
             pool = np.union1d(pool, top(np.where(self.semantic.present, dense, -1.0), n))
         if not len(pool):
-            return []
+            return Ranking()
         contain = signals.containment(self.state, q, pool, literal is not None) if dense is not None else None
         fused = fuse(lexical[pool], None if literal is None else literal[pool], None if dense is None else dense[pool],
                      None if self.semantic is None else self.semantic.present[pool], contain, lean, span)
@@ -153,7 +161,15 @@ class Matcher:
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
         order = np.argsort(-fused, kind="stable")
-        return adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order])
+        ranking = Ranking(adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order]))
+        first = ranking[0][0]
+        bests = [int(pool[np.argmax(sig[pool])]) for sig in (lexical, literal, dense) if sig is not None]
+        ranking.agreement = sum(b == first for b in bests) / len(bests)
+        if dense is not None:
+            cosines = dense[pool]
+            mine = pool == first
+            ranking.dense_gap = float(cosines[mine].max() - (cosines[~mine].max() if (~mine).any() else 0.0))
+        return ranking
 
     def search(self, query: str, k: int = 3) -> MatchResult:
         """The k best procedures for a question, its intent and whether the best one is a sure answer."""
@@ -165,24 +181,43 @@ class Matcher:
             return MatchResult(query, cue, False, hits)
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
-        cover, evidence = self.coverage(q, ranked[0][0])
+        feats = self.features(q, ranked)
         if cue == intents.COMPLAINT:
-            return MatchResult(query, cue, False, hits, cover)
-        enough = weight("confidence.min_evidence") * self._max_idf
-        if cover < weight("confidence.procedure_coverage") or evidence < enough:
-            return MatchResult(query, self._fallback(query), False, hits, cover)
+            return MatchResult(query, cue, False, hits, feats.coverage)
+        # a short question must be explained in good part; a long story may say much besides its ask
+        needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
+        if feats.coverage < needed or feats.evidence < weight("confidence.min_evidence"):
+            return MatchResult(query, self._fallback(query), False, hits, feats.coverage)
+        model = confidence.model_of(self._uncurated)
+        p = confidence.probability(feats, model)
+        long = model == confidence.UNCURATED or feats.span >= 0.5
+        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats)
+        # a message that also reports or complains gets a card only when it names the procedure
+        sure = sure and (bool(feats.named) or not intents.describes_problem(query))
+        return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, round(p, 4), long)
+
+    def features(self, q: Query, ranked: Ranking) -> Features:
+        """What the confidence of a ranking is judged by (see `knowledge.confidence`)."""
+        first, score = ranked[0]
+        cover, evidence = self.coverage(q, first)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        margin = (ranked[0][1] - second) / ranked[0][1] if ranked[0][1] > 0 else 0.0
-        confident = cover >= CONFIDENT_COVERAGE and margin >= CONFIDENT_MARGIN
-        if confident:
-            # others that explain the question just as well: one needs a clear lead, several mean the
-            # question is too general ("bảo hiểm") and we ask which one is meant -- unless the question
-            # names the best one in full and none of the others ("đăng ký khai sinh" vs "đăng ký lại khai sinh")
-            tie = weight("confidence.tie_coverage")
-            tied = [doc for doc, _ in ranked[1:TIE_CANDIDATES] if self.coverage(q, doc)[0] >= cover - tie]
-            confident = not tied or (len(tied) == 1 and margin >= CLEAR_MARGIN) or (
-                self._names_in_full(q, ranked[0][0]) and not any(self._names_in_full(q, doc) for doc in tied))
-        return MatchResult(query, intents.PROCEDURE, confident, hits, cover)
+        margin = (score - second) / score if score > 0 else 0.0
+        others = [self.coverage(q, doc)[0] for doc, _ in ranked[1:TIE_CANDIDATES]]
+        tie = weight("confidence.tie_coverage")
+        tied = [doc for (doc, _), c in zip(ranked[1:TIE_CANDIDATES], others, strict=False) if c >= cover - tie]
+        named = self._names_in_full(q, first) and not any(self._names_in_full(q, doc) for doc in tied)
+        return Features(
+            coverage=cover,
+            evidence=min(evidence / self._max_idf, 3.0),
+            margin=margin,
+            score=score,
+            ties=float(len(tied)),
+            named=float(named),
+            lead=cover - max(others, default=0.0),
+            span=span_of(len(q.tokens)),
+            agreement=ranked.agreement,
+            dense_gap=10 * ranked.dense_gap,
+        )
 
     def _names_in_full(self, q: Query, doc: int) -> bool:
         """Whether every content word of the procedure's name is in the question (or its expansions)."""
