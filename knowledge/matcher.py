@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from knowledge import adjustments, cache, confidence, signals
 from knowledge import intent as intents
@@ -28,6 +28,8 @@ from knowledge.state import LexicalState
 from knowledge.weights import weight
 
 TIE_CANDIDATES = 4  # the best and the next three are compared
+TYPO_MIN_LETTERS = 3  # shorter words are abbreviations or particles, not typos
+TYPO_CANDIDATES = 8  # nearest known syllables tried for a fitting neighbour
 
 
 class Ranking(list[tuple[int, float]]):
@@ -74,6 +76,7 @@ class Matcher:
         self.state: LexicalState = cache.load_or_build(kb, lambda: LexicalState.build(self.procedures))
         self.index = self.state.index
         self._max_idf = self.index.idf("")
+        self._indexed = frozenset(self.state.vocabulary)
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = adjustments.breadth(self.procedures)
@@ -91,12 +94,29 @@ class Matcher:
             return f"{a}{PAIR}{b}" in self.index.pairs
         return f"{MARKED}{a}{PAIR}{b}" in self.index.pairs
 
-    def _correct(self, word: str) -> str | None:
-        """A known syllable one or two edits away from an unknown one, or None."""
-        if len(word) < 5 or word in self.state.known_words or word in FILLER_FOLDED or not word.isalpha():
+    def _correct(self, word: str, left: str = "", right: str = "") -> str | None:
+        """The syllable a typo stands for, from the knowledge base's own vocabulary, or None.
+
+        A word the index does not know that forms no known phrase with its neighbours is replaced by the most
+        frequent indexed syllable one edit away (two for long words; a swap of two letters is one edit) that
+        does ("ho chiu" -> "ho chieu"); a word found nowhere in the knowledge base, of five letters or more,
+        without such a neighbour, by the nearest indexed syllable. Indexed words are never corrected.
+        """
+        if not word.isalpha() or word in FILLER_FOLDED or len(word) < TYPO_MIN_LETTERS or word in self._indexed:
+            return None
+        pairs = self._known_pair
+        if (left and pairs(left, word)) or (right and pairs(word, right)):
             return None
         cutoff = 2 if len(word) >= 8 else 1
-        found = process.extractOne(word, self.state.vocabulary, scorer=Levenshtein.distance, score_cutoff=cutoff)
+        vocabulary = self.state.vocabulary
+        if left or right:
+            for candidate, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,
+                                                   score_cutoff=cutoff, limit=TYPO_CANDIDATES):
+                if candidate != word and ((left and pairs(left, candidate)) or (right and pairs(candidate, right))):
+                    return candidate
+        if len(word) < 5 or word in self.state.known_words:
+            return None
+        found = process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=cutoff)
         return found[0] if found else None
 
     def analyze(self, text: str) -> Query:

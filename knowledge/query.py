@@ -72,6 +72,7 @@ class Query:
         return [t.folded for t in self.tokens]
 
 
+FOREIGN = "có yếu tố nước ngoài"  # what a foreign nationality implies
 _REPLACE_STARTS = {k.split()[0] for k in _REPLACE}  # first words of the phrases (rules start nowhere else)
 _ADD_STARTS = {k.split()[0] for k in _ADD}
 
@@ -81,7 +82,7 @@ def _rewrite(
 ) -> tuple[list[str], list[int], list[tuple[int, int, str]]]:
     """Apply replacement rules (with the group of each output word), then find synonym spans.
 
-    A synonym span never ends inside a longer phrase of the knowledge base: "người lao động" (a worker) is
+    A nationality never ends inside a longer phrase of the knowledge base: "người lao động" (a worker) is
     not "người Lào" (a Laotian) because "lao động" is a known phrase.
     """
     out: list[str] = []
@@ -117,7 +118,7 @@ def _rewrite(
         for n in range(min(_MAX_PHRASE, len(out) - i), 0, -1):
             key = " ".join(out_folded[i : i + n])
             if key in _ADD:
-                if i + n < len(out) and known_pair(out[i + n - 1], out[i + n]):
+                if _ADD[key] == FOREIGN and i + n < len(out) and known_pair(out[i + n - 1], out[i + n]):
                     continue  # the span's last word belongs to the next phrase: try a shorter span
                 spans.append((i, i + n, _ADD[key]))
                 break
@@ -155,11 +156,19 @@ def in_english(normalized: str) -> bool:
 def analyze(
     text: str,
     known_pair: Callable[[str, str], bool] = lambda a, b: False,
-    correct: Callable[[str], str | None] = lambda w: None,
+    correct: Callable[[str, str, str], str | None] = lambda w, left, right: None,
 ) -> Query:
-    """Break a question into content tokens (fillers removed before folding) and synonym additions."""
+    """Break a question into content tokens (fillers removed before folding) and synonym additions.
+
+    `correct(word, left, right)` may replace a word typed without marks (a typo) given its neighbours.
+    """
     normalized = normalize(text)
     words, groups, spans = _rewrite(normalized.split(), known_pair)
+    for i, word in enumerate(words):  # typos, read against the neighbours as typed (fillers included)
+        if word.isascii() and not _filler_word(word):
+            fixed = correct(word, words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else "")
+            if fixed:
+                words[i] = fixed
     keep = _meaningful(words, known_pair)
     tokens: list[Token] = []
     index_of: dict[int, Token] = {}
@@ -167,9 +176,6 @@ def analyze(
         if not keep[i]:
             continue
         folded = fold_word(word)
-        fixed = correct(folded) if word.isascii() else None
-        if fixed:
-            word = folded = fixed
         token = Token(word, folded, set(), groups[i])
         index_of[i] = token
         tokens.append(token)

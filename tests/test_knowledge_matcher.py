@@ -261,3 +261,16 @@ def test_an_amount_of_money_is_not_a_ticket_number(shipped):
 
 def test_a_bare_ticket_number_beside_words_about_ones_ticket_is_a_status_question(shipped):
     assert shipped.search("phản ánh 000088 của tôi đến đâu rồi").intent == "status"
+
+
+def test_a_typo_is_corrected_from_its_neighbour_in_the_knowledge_base(shipped):
+    assert [t.folded for t in shipped.analyze("lam ho chiu").tokens] == ["ho", "chieu"]
+    assert shipped.search("lam ho chiu").hits[0].procedure.id == "1.001456"
+
+
+def test_two_swapped_letters_count_as_one_typo(shipped):
+    assert "sinh" in [t.folded for t in shipped.analyze("lam giay khai sihn").tokens]
+
+
+def test_words_of_the_index_are_never_corrected(shipped):
+    assert [t.folded for t in shipped.analyze("co ten cha").tokens][-1] == "cha"
