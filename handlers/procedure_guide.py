@@ -262,8 +262,23 @@ def _choices(ctx: Context, text: str, procedures: list[Procedure]) -> list[Outgo
     return [_tagged(ctx.reply(_fit("\n".join(lines)), tuple(rows)), "choices")]
 
 
+def _redirect(ctx: Context, result: MatchResult) -> list[Outgoing]:
+    """Where a matter of another office belongs, and what to do there."""
+    entry = result.redirect
+    assert entry is not None
+    english = ctx.lang == "en"
+    text = ctx.t("proc.redirect", office=entry.office_en if english else entry.office,
+                 advice=entry.advice_en if english else entry.advice)
+    message = ctx.reply(text, ((_button(ctx.t("proc.btn_ask_staff"), "ask"),), menu_row(ctx.t)))
+    message.meta["redirect"] = entry.id
+    return [_tagged(message, "redirect")]
+
+
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
+    if result.redirect is not None:
+        ctx.data[QUESTION_KEY] = text
+        return _redirect(ctx, result)
     if result.intent == UNKNOWN and (asks_contact(text) or asks_where(text)):
         agencies = rank_agencies(ctx.kb, text)  # "where is the police station": the office, not a procedure
         if agencies:

@@ -23,6 +23,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import strip_diacritics
 from knowledge.query import Query, analyze
+from knowledge.redirects import Redirect, find_redirect
 from knowledge.semantic import SemanticIndex
 from knowledge.state import LexicalState
 from knowledge.weights import weight
@@ -58,6 +59,7 @@ class MatchResult:
     hits: list[Hit] = field(default_factory=list)
     coverage: float = 0.0
     probability: float = 0.0  # calibrated probability that the first hit is the procedure asked about
+    redirect: Redirect | None = None  # the other office a matter belongs to (divorce: the court...)
     long: bool = False  # a long question, or one on imported records: more candidates are offered
 
     @property
@@ -192,7 +194,21 @@ class Matcher:
         return ranking
 
     def search(self, query: str, k: int = 3) -> MatchResult:
-        """The k best procedures for a question, its intent and whether the best one is a sure answer."""
+        """The k best procedures for a question, its intent and whether the best one is a sure answer.
+
+        A matter of another office (see `knowledge.redirects`) that no procedure answers surely is out of
+        scope, with the office to go to.
+        """
+        result = self._search(query, k)
+        if result.intent in (intents.STATUS, intents.SMALLTALK) or result.confident:
+            return result
+        redirect = find_redirect(query)
+        if redirect is None:
+            return result
+        return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)
+
+    def _search(self, query: str, k: int) -> MatchResult:
+        """`search` without the redirects."""
         cue = intents.cue_intent(query)
         q = self.analyze(query)
         ranked = self.rank(q, query) if q.tokens else []
@@ -214,7 +230,7 @@ class Matcher:
         sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats)
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query))
-        return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, round(p, 4), long)
+        return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
 
     def features(self, q: Query, ranked: Ranking) -> Features:
         """What the confidence of a ranking is judged by (see `knowledge.confidence`)."""
