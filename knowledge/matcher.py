@@ -24,7 +24,7 @@ from knowledge.models import Procedure
 from knowledge.normalize import strip_diacritics
 from knowledge.query import Query, analyze
 from knowledge.redirects import Redirect, find_redirect
-from knowledge.semantic import SemanticIndex
+from knowledge.semantic import SemanticIndex, ask_of
 from knowledge.state import LexicalState
 from knowledge.weights import weight
 
@@ -196,13 +196,12 @@ class Matcher:
     def search(self, query: str, k: int = 3) -> MatchResult:
         """The k best procedures for a question, its intent and whether the best one is a sure answer.
 
-        A matter of another office (see `knowledge.redirects`) that no procedure answers surely is out of
-        scope, with the office to go to.
+        A matter of another office (see `knowledge.redirects`) is out of scope, with the office to go to.
         """
         result = self._search(query, k)
-        if result.intent in (intents.STATUS, intents.SMALLTALK) or result.confident:
+        if result.intent in (intents.STATUS, intents.SMALLTALK):
             return result
-        redirect = find_redirect(query)
+        redirect = find_redirect(ask_of(query) or query)  # a story may mention a divorce and ask something else
         if redirect is None:
             return result
         return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)

@@ -78,3 +78,18 @@ def test_eval_of_portal_questions_reports_hit_at_1_and_5(tmp_path: Path, capsys)
     assert main(["eval", str(questions), "--kb", str(FIXTURE_KB)]) == 0
     out = capsys.readouterr().out
     assert "hit@1" in out and "hit@5" in out
+
+
+def test_validate_lists_the_facts_to_fill_in(capsys):
+    from knowledge.cli import main
+
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert "facts to fill in or check" in out and "agency cong-an-phuong: phone is missing" in out
+
+
+def test_no_agency_of_the_shipped_data_gives_an_emergency_number_for_routine_matters():
+    from knowledge import default_knowledge_base
+    from knowledge.agencies import is_emergency_number
+
+    assert not any(is_emergency_number(a.phone) for a in default_knowledge_base().agencies)

@@ -160,3 +160,42 @@ def test_question_for_an_office_phone_gets_that_office_contact(person):
     person.say("số điện thoại công an phường")
     assert "Công an phường Thử Nghiệm" in person.text and "Số 2 Đường Thử" in person.text
     assert "m:contact" in all_data(person)
+
+
+def test_card_leads_with_what_was_asked(person):
+    person.say("đăng ký khai sinh cho con mất bao nhiêu tiền")
+    lines = person.text.splitlines()
+    assert any("Bạn hỏi về lệ phí" in line for line in lines[:4])
+    asked = next(i for i, line in enumerate(lines) if "Bạn hỏi về" in line)
+    assert lines[asked + 1].startswith("💰 Lệ phí")
+
+
+def test_question_on_a_condition_offers_staff_with_the_procedure_named(person):
+    person.start_and_consent()
+    person.say("đăng ký khai sinh cho con có bắt buộc phải có giấy chứng sinh không")
+    assert "điều kiện" in person.text and "Đăng ký khai sinh" in person.text
+    person.press("Chuyển câu hỏi cho cán bộ")
+    assert "PA-" in person.text
+
+
+def test_choices_say_each_procedures_office(person):
+    person.say("đăng ký")
+    assert person.text.count("🏢 Bộ phận Một cửa UBND phường Thử Nghiệm") >= 2
+
+
+def test_a_divorce_is_redirected_to_the_court(person):
+    person.say("thủ tục ly hôn đơn phương")
+    assert "Tòa án" in person.text
+    assert "chưa tìm thấy" not in person.text
+
+
+def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
+    person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
+    assert "Cấp lại thẻ căn cước" in person.text
+    assert "☎️ Điện thoại: chưa có số riêng; bạn gọi Bộ phận Một cửa phường" not in person.text  # no 'ubnd-phuong' here
+    assert "☎️ Điện thoại: chưa có số điện thoại" in person.text
+
+
+def test_in_person_filing_names_the_procedures_own_office(person):
+    person.say("dang ky khai sinh cho con o dau")
+    assert "trực tiếp tại Bộ phận Một cửa UBND phường Thử Nghiệm" in person.text
