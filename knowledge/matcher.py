@@ -79,6 +79,7 @@ class Matcher:
         self.index = self.state.index
         self._max_idf = self.index.idf("")
         self._indexed = frozenset(self.state.vocabulary)
+        self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = adjustments.breadth(self.procedures)
@@ -234,13 +235,16 @@ class Matcher:
     def features(self, q: Query, ranked: Ranking) -> Features:
         """What the confidence of a ranking is judged by (see `knowledge.confidence`)."""
         first, score = ranked[0]
-        cover, evidence = self.coverage(q, first)
+        docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
+        (cover, evidence), *rest = signals.coverages(self.state, q, docs)
+        others = [c for c, _ in rest]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (score - second) / score if score > 0 else 0.0
-        others = [self.coverage(q, doc)[0] for doc, _ in ranked[1:TIE_CANDIDATES]]
         tie = weight("confidence.tie_coverage")
-        tied = [doc for (doc, _), c in zip(ranked[1:TIE_CANDIDATES], others, strict=False) if c >= cover - tie]
-        named = self._names_in_full(q, first) and not any(self._names_in_full(q, doc) for doc in tied)
+        tied = [doc for doc, c in zip(docs[1:], others, strict=True) if c >= cover - tie]
+        asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
+                                                 for w in alt}
+        named = self._names_in_full(asked, first) and not any(self._names_in_full(asked, doc) for doc in tied)
         return Features(
             coverage=cover,
             evidence=min(evidence / self._max_idf, 3.0),
@@ -254,12 +258,13 @@ class Matcher:
             dense_gap=10 * ranked.dense_gap,
         )
 
-    def _names_in_full(self, q: Query, doc: int) -> bool:
-        """Whether every content word of the procedure's name is in the question (or its expansions)."""
-        name = self.analyze(self.procedures[doc].name.split("(")[0])
-        asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
-                                                 for w in alt}
-        return bool(name.tokens) and all(t.folded in asked for t in name.tokens)
+    def _names_in_full(self, asked: set[str], doc: int) -> bool:
+        """Whether every content word of the procedure's name is among a question's words (or expansions)."""
+        name = self._name_tokens.get(doc)
+        if name is None:  # read once per procedure (as a question would be)
+            name = self._name_tokens[doc] = tuple(t.folded for t in self.analyze(
+                self.procedures[doc].name.split("(")[0]).tokens)
+        return bool(name) and all(word in asked for word in name)
 
     @staticmethod
     def _fallback(query: str) -> str:

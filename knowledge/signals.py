@@ -87,24 +87,31 @@ def coverage(state: LexicalState, q: Query, doc: int) -> tuple[float, float]:
 
     The syllables written out from one abbreviation count as one unit, found when half of them are.
     """
-    seen = state.index.doc_terms[doc]
+    return coverages(state, q, [doc])[0]
+
+
+def coverages(state: LexicalState, q: Query, docs: list[int]) -> list[tuple[float, float]]:
+    """`coverage` for several procedures, the question read once."""
     idf = state.index.idf
-    total = covered = 0.0
-    groups: dict[int, list[tuple[float, bool]]] = {}
-    for token in q.tokens:
-        own = MARKED + token.text if q.has_marks else token.folded
-        found = own in seen or bool(token.alternatives) and any(
-            all(w in seen for w in alt) for alt in token.alternatives if alt)
-        rarity = idf(token.folded)
-        if token.group >= 0:
-            groups.setdefault(token.group, []).append((rarity, found))
-            continue
-        total += rarity
-        if found:
-            covered += rarity
-    for parts in groups.values():
-        rarity = sum(w for w, _ in parts) / len(parts)
-        total += rarity
-        if 2 * sum(found for _, found in parts) >= len(parts):
-            covered += rarity
-    return (covered / total if total else 0.0), covered
+    tokens = [(MARKED + t.text if q.has_marks else t.folded, idf(t.folded), t.group,
+               [alt for alt in t.alternatives if alt]) for t in q.tokens]
+    out = []
+    for doc in docs:
+        seen = state.index.doc_terms[doc]
+        total = covered = 0.0
+        groups: dict[int, list[tuple[float, bool]]] = {}
+        for own, rarity, group, alternatives in tokens:
+            found = own in seen or any(all(w in seen for w in alt) for alt in alternatives)
+            if group >= 0:
+                groups.setdefault(group, []).append((rarity, found))
+                continue
+            total += rarity
+            if found:
+                covered += rarity
+        for parts in groups.values():
+            rarity = sum(w for w, _ in parts) / len(parts)
+            total += rarity
+            if 2 * sum(found for _, found in parts) >= len(parts):
+                covered += rarity
+        out.append(((covered / total if total else 0.0), covered))
+    return out
