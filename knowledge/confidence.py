@@ -68,12 +68,11 @@ def card_threshold(model: str) -> float:
     return weight(f"confidence.{model}.card")
 
 
-def ambiguous(features: Features) -> bool:
-    """Whether others explain the question as well as the first: several (a question too general, like
-    "bảo hiểm"), or one without a clear lead, unless the question names the first in full and no tied one.
+def ambiguous(features: Features, runners_up: int) -> bool:
+    """Whether the question is too general for a card ("bảo hiểm", "đăng ký"): every runner-up compared (at
+    least two, at most `confidence.general_ties`) explains it as well, and it names none in full.
 
     A rule kept beside the fitted probability: the tuning sets hold few such general questions.
     """
-    if features.named or not features.ties:
-        return False
-    return features.ties > 1 or features.margin < weight("confidence.clear_margin")
+    compared = min(int(weight("confidence.general_ties")), runners_up)
+    return not features.named and compared >= 2 and features.ties >= compared

@@ -1,7 +1,10 @@
-"""Fitting the calibrated confidence on the tuning sets: `python -m knowledge.fit [--national DIR]`.
+"""Fitting on the tuning sets: `python -m knowledge.fit [--national DIR] [--fusion]`.
 
-Prints the logistic regression's coefficients (to be copied into `knowledge/weights.py` with their
-provenance), a calibration table and an ablation (each feature left out). Only tuning data is read: the
+Confidence: prints the logistic regression's coefficients (to be copied into `knowledge/weights.py` with
+their provenance), a calibration table and an ablation (each feature left out). `--fusion` instead fits
+the fusion of the ranking signals (a pointwise logistic regression and a listwise softmax over each
+question's candidates), compares them, by five-fold cross-validation over questions, with the hand-set
+fusion of the weights table, and shows the ablation (each signal left out). Only tuning data is read: the
 development set on the shipped knowledge base and, with `--national`, the tuning half of the portal
 questions and the development questions that name a national code, on the national records.
 """
@@ -17,6 +20,7 @@ import numpy as np
 
 from knowledge.confidence import FEATURES
 from knowledge.eval import TUNING, read_questions, select
+from knowledge.fusion import minmax
 from knowledge.loader import default_knowledge_base, load_knowledge_base
 from knowledge.matcher import Matcher
 
@@ -28,11 +32,14 @@ L2 = 1.0  # ridge penalty of the fit (the sets are small)
 
 
 def samples(matcher: Matcher, rows: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
-    """Per procedure question: its features, whether the first procedure is right, and its rank."""
+    """Per question: its features, whether the first procedure is right, and its rank.
+
+    Out-of-scope questions (intent `unknown`) count too, as questions whose first procedure is never right.
+    """
     out = []
     for row in rows:
         expected = set(row.get("codes") or row.get("expected") or [])
-        if not expected:
+        if not expected and row.get("intent") != "unknown":
             continue
         text = row.get("question") or row["query"]
         q = matcher.analyze(text)
@@ -44,6 +51,12 @@ def samples(matcher: Matcher, rows: list[dict[str, Any]], source: str) -> list[d
         rank = next((i for i, found in enumerate(ids, 1) if found & expected), None)
         out.append({"source": source, "x": matcher.features(q, ranked).vector(), "right": rank == 1, "rank": rank})
     return out
+
+
+def _dev_national() -> list[dict[str, Any]]:
+    """The development questions that name a national code, with only those codes expected."""
+    rows = [dict(r, expected=[c for c in r.get("expected", []) if NATIONAL_CODE.match(c)]) for r in read_questions(DEV)]
+    return [r for r in rows if r["expected"]]
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = L2) -> np.ndarray:
@@ -114,17 +127,134 @@ def report(model: str, rows: list[dict[str, Any]]) -> None:
         print(f"  card at p >= {threshold:.2f}: " + "; ".join(parts))
 
 
+SIGNALS = ("lexical", "literal", "dense", "contain", "fuzzy", "breadth", "ministry_only", "unsaid", "narrowing")
+
+
+def signal_columns(trace: dict[str, Any]) -> dict[str, list[np.ndarray]]:
+    """Per signal, its columns over a question's candidates (scaled as the hand-set fusion scales them)."""
+    lean, span = trace["lean"], trace["span"]
+    lexical = minmax(trace["lexical"])
+    literal = minmax(trace["literal"]) if trace["literal"] is not None else lexical
+    dense = np.where(trace["present"], minmax(trace["dense"]), lexical) if trace["dense"] is not None else lexical
+    contain = minmax(trace["contain"]) if trace["contain"] is not None else np.zeros(len(lexical))
+    return {
+        "lexical": [lexical, lexical * lean], "literal": [literal * lean], "dense": [dense, dense * lean],
+        "contain": [contain * lean], "fuzzy": [trace["similarity"] / 100 * (1 - span)],
+        "breadth": [trace["breadth"]], "ministry_only": [trace["ministry_only"]], "unsaid": [trace["unsaid"]],
+        "narrowing": [trace["narrowing"]],
+    }
+
+
+def candidates(matcher: Matcher, rows: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """Per procedure question: its candidates' signal columns, which are right, and the hand-set scores."""
+    out = []
+    for row in rows:
+        expected = set(row.get("codes") or row.get("expected") or [])
+        text = row.get("question") or row["query"]
+        q = matcher.analyze(text)
+        if not expected or not q.tokens:
+            continue
+        trace: dict[str, Any] = {}
+        ranked = matcher._rank(q, text, semantic=matcher.semantic is not None, trace=trace)
+        if "pool" not in trace:
+            continue
+        docs = trace["pool"].tolist()
+        right = np.array([bool({matcher.procedures[d].id, matcher.procedures[d].national_code} & expected)
+                          for d in docs], float)
+        hand = dict(ranked)
+        out.append({"source": source, "columns": signal_columns(trace), "right": right,
+                    "hand": np.array([hand[d] for d in docs])})
+    return out
+
+
+def _design(question: dict[str, Any], used: tuple[str, ...]) -> np.ndarray:
+    return np.column_stack([c for name in used for c in question["columns"][name]])
+
+
+def _rank_of_right(scores: np.ndarray, right: np.ndarray) -> int | None:
+    found = np.flatnonzero(right[np.argsort(-scores, kind="stable")])
+    return int(found[0]) + 1 if len(found) else None
+
+
+def fit_listwise(questions: list[dict[str, Any]], used: tuple[str, ...], steps: int = 400) -> np.ndarray:
+    """Weights maximizing the softmax probability of the right candidates of each question (Adam)."""
+    questions = [q for q in questions if q["right"].any()]  # nothing to learn where no candidate is right
+    designs = [_design(q, used) for q in questions]
+    w = np.zeros(designs[0].shape[1])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        grad = 0.01 * w
+        for x, q in zip(designs, questions, strict=True):
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            r = p * (q["right"] > 0)
+            grad -= x.T @ (r / r.sum() - p) / len(designs)
+        m, v = 0.9 * m + 0.1 * grad, 0.999 * v + 0.001 * grad * grad
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return w
+
+
+def cross_validated_ranks(questions: list[dict[str, Any]], used: tuple[str, ...], listwise: bool,
+                          folds: int = 5) -> list[int | None]:
+    """The right candidate's rank in each question under a fusion fitted on the other folds."""
+    out: list[int | None] = [None] * len(questions)
+    for k in range(folds):
+        train = [q for i, q in enumerate(questions) if i % folds != k]
+        if listwise:
+            w = np.concatenate([[0.0], fit_listwise(train, used)])  # a bias changes no ranking
+        else:
+            w = fit(np.vstack([_design(q, used) for q in train]), np.concatenate([q["right"] for q in train]))
+        for i, q in enumerate(questions):
+            if i % folds == k:
+                out[i] = _rank_of_right(predict(w, _design(q, used)), q["right"])
+    return out
+
+
+def _hits(questions: list[dict[str, Any]], ranks: list[int | None]) -> str:
+    parts = []
+    for source in dict.fromkeys(q["source"] for q in questions):
+        mine = [r for q, r in zip(questions, ranks, strict=True) if q["source"] == source]
+        first = np.mean([r == 1 for r in mine])
+        five = np.mean([r is not None and r <= 5 for r in mine])
+        parts.append(f"{source} {first:.3f} / {five:.3f}")
+    return "; ".join(parts)
+
+
+def fusion_report(questions: list[dict[str, Any]]) -> None:
+    """Hand-set against fitted fusions (hit@1 / hit@5 by set), and the ablation of each signal."""
+    hand = [_rank_of_right(q["hand"], q["right"]) for q in questions]
+    print(f"hand-set fusion (the weights table; tuned on these sets): {_hits(questions, hand)}")
+    for listwise in (False, True):
+        kind = "listwise softmax" if listwise else "pointwise logistic regression"
+        ranks = cross_validated_ranks(questions, SIGNALS, listwise)
+        print(f"fitted, {kind}, 5-fold by question: {_hits(questions, ranks)}")
+        for name in SIGNALS:
+            used = tuple(s for s in SIGNALS if s != name)
+            print(f"  without {name:<14} {_hits(questions, cross_validated_ranks(questions, used, listwise))}")
+    w = fit_listwise(questions, SIGNALS)
+    labels = [f"{s}{' x lean' if j else ''}" for s in SIGNALS for j in range(len(questions[0]["columns"][s]))]
+    print("listwise weights on all of them: " + ", ".join(f"{n} {v:.2f}" for n, v in zip(labels, w, strict=True)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge.fit", description=__doc__)
     parser.add_argument("--national", type=Path, help="a directory imported from the national records")
+    parser.add_argument("--fusion", action="store_true", help="fit the fusion of the signals instead")
     args = parser.parse_args(argv)
+    if args.fusion:
+        questions = candidates(Matcher(default_knowledge_base()), read_questions(DEV), "dev")
+        if args.national:
+            national = Matcher(load_knowledge_base(args.national))
+            questions += candidates(national, select(read_questions(PORTAL), TUNING), "portal")
+            questions += candidates(national, _dev_national(), "dev-national")
+        fusion_report(questions)
+        return 0
     rows = samples(Matcher(default_knowledge_base()), read_questions(DEV), "dev")
     if args.national:
         national = Matcher(load_knowledge_base(args.national))
         rows += samples(national, select(read_questions(PORTAL), TUNING), "portal")
-        dev_national = [dict(r, expected=[c for c in r.get("expected", []) if NATIONAL_CODE.match(c)])
-                        for r in read_questions(DEV)]
-        rows += samples(national, [r for r in dev_national if r["expected"]], "dev-national")
+        rows += samples(national, _dev_national(), "dev-national")
     rows = [r for r in rows if r["x"] is not None]
     for model, members in (("curated", ("dev",)), ("uncurated", ("portal", "dev-national"))):
         chosen = [r for r in rows if r["source"] in members]

@@ -8,6 +8,7 @@ confidence judged (`knowledge.confidence`). Every constant is in `knowledge.weig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from rapidfuzz import process
@@ -154,8 +155,8 @@ class Matcher:
         tie = weight("confidence.tie_coverage")
         return all(self.coverage(q, doc)[0] < 1.0 - tie for doc, _ in ranked[1:TIE_CANDIDATES])
 
-    def _rank(self, q: Query, text: str, semantic: bool) -> Ranking:
-        """The ranking, with or without the semantic signal."""
+    def _rank(self, q: Query, text: str, semantic: bool, trace: dict[str, Any] | None = None) -> Ranking:
+        """The ranking, with or without the semantic signal; `trace` receives every signal (for fitting)."""
         lexical = self.index.score(signals.query_terms(q))
         dense = self.semantic.scores(text or q.normalized) if semantic and self.semantic is not None else None
         span = span_of(len(q.tokens))
@@ -174,6 +175,12 @@ class Matcher:
         contain = signals.containment(self.state, q, pool, literal is not None) if dense is not None else None
         fused = fuse(lexical[pool], None if literal is None else literal[pool], None if dense is None else dense[pool],
                      None if self.semantic is None else self.semantic.present[pool], contain, lean, span)
+        if trace is not None:
+            trace.update(pool=pool, lexical=lexical[pool], literal=None if literal is None else literal[pool],
+                         dense=None if dense is None else dense[pool], contain=contain, lean=lean, span=span,
+                         present=None if self.semantic is None else self.semantic.present[pool],
+                         similarity=signals.similarity(self.state, q, pool), breadth=self._breadth[pool],
+                         ministry_only=self._ministry_only[pool])
         fuzzy = fuzzy_share(span)
         if fuzzy > 0:  # fuzzy closeness re-ranks the leading candidates only
             lead = np.argsort(-fused, kind="stable")[: int(weight("pool.fuzzy"))]
@@ -183,6 +190,8 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
+        if trace is not None:
+            trace.update(unsaid=unsaid, narrowing=narrowing)
         order = np.argsort(-fused, kind="stable")
         ranking = Ranking(adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order]))
         first = ranking[0][0]
@@ -227,7 +236,7 @@ class Matcher:
         model = confidence.model_of(self._uncurated)
         p = confidence.probability(feats, model)
         long = model == confidence.UNCURATED or feats.span >= 0.5
-        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats)
+        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats, len(ranked) - 1)
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
