@@ -95,9 +95,9 @@ def latencies(
 
 def answer_latencies(kb_dir: Path | None, questions: list[str], semantic: bool) -> list[float]:
     """Wall-clock milliseconds of the whole answer through the dispatcher (SQLite), a new citizen per question."""
-    from handlers.types import Incoming
     from knowledge import Matcher, load_knowledge_base
     from knowledge.chat_eval import _dispatcher
+    from messaging.types import Incoming
 
     kb = load_knowledge_base(kb_dir)
     matcher = Matcher(kb, semantic=None if semantic else False)

@@ -121,24 +121,41 @@ def _agency_short(ctx: Context, proc: Procedure) -> str:
     return (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
 
 
-def _sections(ctx: Context, proc: Procedure) -> dict[str, list[str]]:
-    """The card's sections by the aspect of a question each answers."""
+def _text_of(ctx: Context, vietnamese: str, english: str, missing: list[str], part: str) -> str:
+    """A fact in the reader's language; for an English reader without the English text, the Vietnamese one
+    (and the part is listed among those only in Vietnamese)."""
+    if ctx.lang != "en" or english or not vietnamese:
+        return english if ctx.lang == "en" and english else vietnamese
+    missing.append(ctx.t(f"proc.part_{part}"))
+    return vietnamese
+
+
+def _sections(ctx: Context, proc: Procedure, missing: list[str] | None = None) -> dict[str, list[str]]:
+    """The card's sections by the aspect of a question each answers (`missing` receives the parts an English
+    reader gets in Vietnamese)."""
+    missing = [] if missing is None else missing
     agency = ctx.kb.agency(proc.agency)
     sections: dict[str, list[str]] = {}
     if agency is not None:
         sections[WHERE] = agency_lines(ctx, agency)
     elif proc.agency:
         sections[WHERE] = [ctx.t("proc.card_agency", agency=proc.agency)]
-    if proc.documents:
+    documents = list(proc.documents)
+    if documents:
+        if ctx.lang == "en" and len(proc.documents_en) == len(documents):
+            documents = proc.documents_en
+        elif ctx.lang == "en":
+            missing.append(ctx.t("proc.part_documents"))
         mark = ctx.t("proc.uncertain_mark") if proc.is_uncertain("documents") else ""
         docs = [ctx.t("proc.card_documents") + mark]
-        docs += [ctx.t("proc.card_document_item", item=d) for d in proc.documents[:CARD_DOCUMENTS]]
-        if len(proc.documents) > CARD_DOCUMENTS:
-            docs.append(ctx.t("proc.card_more_documents", count=len(proc.documents) - CARD_DOCUMENTS))
+        docs += [ctx.t("proc.card_document_item", item=d) for d in documents[:CARD_DOCUMENTS]]
+        if len(documents) > CARD_DOCUMENTS:
+            docs.append(ctx.t("proc.card_more_documents", count=len(documents) - CARD_DOCUMENTS))
         sections[DOCUMENTS] = docs
-    sections[TIME] = [ctx.t("proc.card_time", time=_value(ctx, proc.processing_time,
-                                                          proc.is_uncertain("processing_time")))]
-    sections[FEE] = [ctx.t("proc.card_fee", fee=_value(ctx, proc.fee, proc.is_uncertain("fee")))]
+    time = _text_of(ctx, proc.processing_time, proc.processing_time_en, missing, "time")
+    sections[TIME] = [ctx.t("proc.card_time", time=_value(ctx, time, proc.is_uncertain("processing_time")))]
+    fee = _text_of(ctx, proc.fee, proc.fee_en, missing, "fee")
+    sections[FEE] = [ctx.t("proc.card_fee", fee=_value(ctx, fee, proc.is_uncertain("fee")))]
     online: list[str] = []
     channels = [ctx.t("proc.channel_in_person", agency=_agency_short(ctx, proc))] if proc.channels.in_person else []
     channels += [ctx.t(f"proc.channel_{name}") for name in ("online", "post") if getattr(proc.channels, name)]
@@ -168,7 +185,8 @@ def card_text(ctx: Context, proc: Procedure, asked: tuple[str, ...] = ()) -> str
     lines = [ctx.t("proc.card_title", name=_name(ctx, proc))]
     if proc.national_code:
         lines.append(ctx.t("proc.card_code", code=proc.national_code))
-    sections = _sections(ctx, proc)
+    missing: list[str] = []
+    sections = _sections(ctx, proc, missing)
     first = [a for a in asked if a in sections]
     if first:
         labels = ", ".join(ctx.t(f"proc.aspect_{a}") for a in first)
@@ -182,7 +200,9 @@ def card_text(ctx: Context, proc: Procedure, asked: tuple[str, ...] = ()) -> str
         if aspect in sections and aspect not in first:
             lines += sections[aspect]
     if proc.note:
-        lines.append(ctx.t("proc.card_note", note=proc.note))
+        lines.append(ctx.t("proc.card_note", note=_text_of(ctx, proc.note, proc.note_en or "", missing, "note")))
+    if ctx.lang == "en":
+        lines += ["", ctx.t("proc.vietnamese_only", parts=", ".join([*missing, ctx.t("proc.part_details")]))]
     if CONDITION in asked:
         lines += ["", ctx.t("proc.condition_note", name=_name(ctx, proc))]
     lines.append("")

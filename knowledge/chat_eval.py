@@ -93,7 +93,7 @@ def _references(kb: KnowledgeBase) -> dict[str, set[str]]:
 
 def ask_each(kb: KnowledgeBase, matcher: Matcher, rows: list[dict[str, Any]]) -> list[FirstReply]:
     """Each question asked by a new citizen (English rows after choosing English); their first replies."""
-    from handlers.types import Incoming
+    from messaging.types import Incoming
 
     codes = _references(kb)
     replies = []

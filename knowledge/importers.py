@@ -21,13 +21,15 @@ from knowledge.loader import AGENCY_FILES, DATA_DIR, PROCEDURE_DIR, KnowledgeBas
 from knowledge.models import Agency, Procedure
 from knowledge.normalize import fold
 
-PROCEDURE_LIST_FIELDS = ("documents", "steps", "legal_basis", "linked", "keywords", "phrasings", "uncertain")
+PROCEDURE_LIST_FIELDS = ("documents", "steps", "legal_basis", "linked", "keywords", "phrasings", "uncertain",
+                         "documents_en")
 CHANNEL_COLUMNS = {"in_person": "channel_in_person", "online": "channel_online", "post": "channel_post"}
 SHEET_COLUMNS = (
     "id", "national_code", "name", "name_en", "domain", "level", "agency",
     "channel_in_person", "channel_online", "channel_post", "online_url", "postal_return",
     "documents", "steps", "processing_time", "fee", "result", "legal_basis", "linked",
     "keywords", "phrasings", "uncertain", "note",
+    "documents_en", "processing_time_en", "fee_en", "note_en",
 )  # fmt: skip
 AGENCY_LIST_FIELDS = ("topics", "uncertain")
 AGENCY_COLUMNS = tuple(Agency.model_fields)
@@ -84,7 +86,7 @@ def row_to_procedure(row: dict[str, Any], file: str, row_number: int) -> dict[st
             out[column] = _lines(value)
         elif column == "postal_return":
             out[column] = _flag(value, file, row_number, column)
-        elif column in ("national_code", "name_en", "online_url", "note"):
+        elif column in ("national_code", "name_en", "online_url", "note", "note_en"):
             out[column] = _cell(value) or None
         else:
             out[column] = _cell(value)

@@ -66,6 +66,11 @@ class Procedure(_Record):
     phrasings: list[str] = Field(default_factory=list)
     uncertain: list[str] = Field(default_factory=list)
     note: str | None = None
+    # English versions of what the card shows (curated procedures; steps and legal bases stay Vietnamese)
+    documents_en: list[str] = Field(default_factory=list)
+    processing_time_en: str = ""
+    fee_en: str = ""
+    note_en: str | None = None
 
     @field_validator("id", "national_code", mode="before")
     @classmethod

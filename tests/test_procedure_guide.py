@@ -199,3 +199,20 @@ def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
 def test_in_person_filing_names_the_procedures_own_office(person):
     person.say("dang ky khai sinh cho con o dau")
     assert "trực tiếp tại Bộ phận Một cửa UBND phường Thử Nghiệm" in person.text
+
+
+def test_english_card_of_a_curated_procedure_is_english_and_says_what_is_vietnamese_only(sqlite_engine, settings):
+    kb = load_knowledge_base()
+    chat = Chat(Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False)), "citizen-12")
+    chat.send(callback="lang:en")
+    chat.say("passport application")
+    assert "2 portrait photos 4x6 cm" in chat.text and "200,000 VND" in chat.text
+    assert "Tờ khai" not in chat.text
+    assert "In Vietnamese only: the steps and the legal basis" in chat.text
+
+
+def test_every_curated_procedure_has_its_card_facts_in_english():
+    for proc in load_knowledge_base().procedures:
+        assert proc.fee_en and proc.processing_time_en, proc.id
+        assert len(proc.documents_en) == len(proc.documents), proc.id
+        assert bool(proc.note_en) == bool(proc.note), proc.id
