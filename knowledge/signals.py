@@ -91,14 +91,19 @@ def coverage(state: LexicalState, q: Query, doc: int) -> tuple[float, float]:
 
 
 def coverages(state: LexicalState, q: Query, docs: list[int]) -> list[tuple[float, float]]:
-    """`coverage` for several procedures, the question read once."""
+    """`coverage` for several procedures, the question read once.
+
+    Numbers (an amount, an age, a year) say nothing of which procedure is meant and are left out. The weight
+    found counts every found syllable of an abbreviation's expansion ("gks": giấy khai sinh, as specific as
+    the three words), while the share counts the abbreviation once.
+    """
     idf = state.index.idf
     tokens = [(MARKED + t.text if q.has_marks else t.folded, idf(t.folded), t.group,
-               [alt for alt in t.alternatives if alt]) for t in q.tokens]
+               [alt for alt in t.alternatives if alt]) for t in q.tokens if not t.folded.isdigit()]
     out = []
     for doc in docs:
         seen = state.index.doc_terms[doc]
-        total = covered = 0.0
+        total = covered = found_weight = 0.0
         groups: dict[int, list[tuple[float, bool]]] = {}
         for own, rarity, group, alternatives in tokens:
             found = own in seen or any(all(w in seen for w in alt) for alt in alternatives)
@@ -108,10 +113,12 @@ def coverages(state: LexicalState, q: Query, docs: list[int]) -> list[tuple[floa
             total += rarity
             if found:
                 covered += rarity
+                found_weight += rarity
         for parts in groups.values():
             rarity = sum(w for w, _ in parts) / len(parts)
             total += rarity
             if 2 * sum(found for _, found in parts) >= len(parts):
                 covered += rarity
-        out.append(((covered / total if total else 0.0), covered))
+                found_weight += sum(w for w, found in parts if found)
+        out.append(((covered / total if total else 0.0), found_weight))
     return out

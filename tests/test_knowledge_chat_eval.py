@@ -34,3 +34,15 @@ def test_the_split_into_halves_is_fixed_and_disjoint():
     assert len(tuning) + len(frozen) == 40 and tuning and frozen
     assert not {r["question"] for r in tuning} & {r["question"] for r in frozen}
     assert half_of({"question": "câu hỏi số 0"}) == half_of({"question": "Câu hỏi  số 0"})
+
+
+def test_common_short_questions_of_the_issue_are_answered_not_not_found():
+    from knowledge import default_knowledge_base
+    from knowledge.chat_eval import ask_each
+
+    kb = default_knowledge_base()
+    asked = {"gks cho be": "1.001193", "bằng lái xe": "3.000347", "làm cccd": "1.014061", "cmnd": "1.014061",
+             "lệ phí làm hộ chiếu có phải 100000 đồng không": "1.001456", "lam ho chiu": "1.001456"}
+    replies = ask_each(kb, Matcher(kb, semantic=False), [{"query": q} for q in asked])
+    for (question, expected), reply in zip(asked.items(), replies, strict=True):
+        assert expected in reply.offered, (question, reply)
