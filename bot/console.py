@@ -1,8 +1,10 @@
 """Console chat: a terminal (or a pipe) as a messenger, for trying the bot and scripting conversations.
 
-Buttons print as `[N] label`; typing N presses button N. Lines starting with `:` stand for what a phone
-would send: `:photo NAME [caption]`, `:file NAME`, `:location LAT LON`, `:contact PHONE`, `:sticker`,
-`:quit`. Messages queued for this chat in the outbox (staff answers, new tickets for the staff chat) are
+Buttons print as `[N] label`; typing N presses button N (a number with no such button is refused here,
+not sent as text). `:reply TEXT` answers the last message about a ticket (a messenger's "reply to"). Lines
+starting with `:` stand for what a phone would send: `:photo NAME [caption]`, `:file NAME`,
+`:location LAT LON`, `:contact PHONE`, `:sticker`, `:quit`. Messages queued for this chat in the outbox
+(staff answers, new tickets for the staff chat, and for staff their private messages from the bot) are
 printed after each turn and marked delivered.
 """
 
@@ -16,7 +18,9 @@ from typing import TextIO
 from bot.app import App
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
 from storage.files import load_file, stored_id
+from storage.db import session_scope
 from storage.outbox import claim_due, mark_sent
+from storage.threads import link_thread
 
 PLATFORM = "console"
 HELP = ("Gõ tin nhắn rồi Enter. Gõ số N để bấm nút [N]. "
@@ -37,6 +41,7 @@ class ConsoleChat:
         self.out = out
         self.echo = echo
         self.buttons: dict[str, str] = {}
+        self.last_ticket_message: str | None = None  # the id of the last message about a ticket shown here
 
     def incoming(self, line: str) -> Incoming | None:
         """The neutral message a typed line stands for (None for `:quit`)."""
@@ -50,6 +55,8 @@ class ConsoleChat:
         word, _, rest = stripped[1:].partition(" ")
         if word == "quit":
             return None
+        if word == "reply":
+            return Incoming(text=rest or None, reply_to=self.last_ticket_message, **base)
         if word in ("photo", "file"):
             name, _, caption = rest.partition(" ")
             kind = AttachmentKind.PHOTO if word == "photo" else AttachmentKind.DOCUMENT
@@ -72,6 +79,9 @@ class ConsoleChat:
             return False
         if self.echo:
             self.out.write(f"> {line.rstrip()}\n")
+        if msg.callback is None and self.buttons and line.strip().isdigit() and len(line.strip()) <= 2:
+            self.out.write(f"(Không có nút [{line.strip()}]; các nút: 1–{len(self.buttons)}.)\n\n")
+            return True
         answers = self.app.dispatcher.handle(msg)
         self.show(answers, fresh=True)
         self.deliver_outbox()
@@ -79,11 +89,21 @@ class ConsoleChat:
 
     def deliver_outbox(self) -> None:
         """Print and mark delivered the queued messages addressed to this console chat."""
-        mine = claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=self.chat_id)
+        chats = [self.chat_id] + ([self.user_id] if self.as_staff and self.user_id != self.chat_id else [])
+        mine = [item for chat in chats
+                for item in claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=chat)]
         if mine:
             self.show([Outgoing.from_dict(i.payload) for i in mine], fresh=False)
             for item in mine:
                 mark_sent(self.app.engine, item.id)
+                if item.payload.get("ticket_code") and item.chat_id == self.user_id:
+                    self._link(item.payload["ticket_code"], str(item.id))
+
+    def _link(self, code: str, message_id: str) -> None:
+        """Remember a message about a ticket shown in this private chat, so `:reply` can answer it."""
+        with session_scope(self.app.engine) as session:
+            link_thread(session, code, PLATFORM, self.chat_id, message_id=message_id)
+        self.last_ticket_message = message_id
 
     def show(self, messages: Iterable[Outgoing], *, fresh: bool) -> None:
         """Print messages; buttons are numbered and remembered for the next line."""
@@ -125,7 +145,7 @@ class ConsoleChat:
         self.echo = self.echo or not interactive
         if interactive:
             self.out.write(HELP + "\n\n")
-            self.deliver_outbox()
+        self.deliver_outbox()  # what arrived while this console was closed comes first, as on a phone
         while True:
             if interactive:
                 self.out.write("> ")

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     open311_rate_per_minute: int = 60
     open311_jurisdiction: str | None = None
 
+    # --- feedback drafts and two-way tickets (issue 10) ---
+    min_description_letters: int = 5
+    draft_idle_minutes: float = 60.0
+    ticket_answer_window_hours: float = 72.0
+    reopen_days: int = 30
+
     telegram_bot_token: str | None = None
     telegram_framework: str = "aiogram"
     telegram_api_base: str = "https://api.telegram.org"

@@ -20,6 +20,10 @@ class HandlerSettings(Protocol):
     flood_window_seconds: float
     ticket_code_prefix: str
     satisfaction_target_percent: int
+    min_description_letters: int
+    draft_idle_minutes: float
+    ticket_answer_window_hours: float
+    reopen_days: int
 
     @property
     def admins(self) -> set[tuple[str, str]]:

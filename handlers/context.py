@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
 
+from handlers.categories import staff_chat_of
 from handlers.config import HandlerSettings
 from handlers.i18n import translate
 from knowledge import KnowledgeBase, Matcher
 from messaging.types import Button, Incoming, Outgoing
 from storage import outbox
-from storage.models import Citizen, Conversation, StaffMember
+from storage.models import Citizen, Conversation, StaffMember, Ticket
+
+DRAFT = "draft"  # conversation data: the feedback being written; kept when the citizen leaves the form
 
 
 @dataclass
@@ -58,9 +61,17 @@ class Context:
         self.data.update(updates)
 
     def reset(self) -> None:
-        """Leave any flow and forget what was being typed."""
+        """Leave any flow and forget what was being typed, except a feedback draft (it waits for the citizen)."""
         self.state = None
-        self.data = {}
+        self.data = {DRAFT: self.data[DRAFT]} if self.data.get(DRAFT) else {}
+
+    def drop_draft(self) -> None:
+        """Forget the feedback draft (filed, or discarded by the citizen)."""
+        self.data.pop(DRAFT, None)
+
+    def staff_t(self, key: str, **kwargs: object) -> str:
+        """A text in the staff chat's language (posts and notices read by every staff member)."""
+        return translate(self.settings.default_language, key, **kwargs)
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kwargs: Any) -> Outgoing:
         """A direct answer into the chat the update came from, tagged with the reader's language."""
@@ -79,3 +90,8 @@ class Context:
         """Queue a message to the staff chat."""
         platform, chat_id = self.settings.staff_chat_address
         self.send_later(platform, chat_id, message)
+
+    def notify_ticket_staff(self, ticket: Ticket, message: Outgoing) -> None:
+        """Queue a message about a ticket to the staff chat of its category (into its topic, on a forum)."""
+        platform, chat_id = staff_chat_of(ticket.category, self.settings)
+        self.send_later(platform, chat_id, replace(message, ticket_code=ticket.code))

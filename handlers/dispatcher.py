@@ -2,7 +2,8 @@
 
 Pipeline, in this order (the way aiogram's middlewares read):
 
-    flood limit (per process, before any database work)
+    flood limit (per process, before any database work: typed messages and uploads count, button presses and
+                 the later photos of an album do not)
     transaction {
         dedup of redelivered updates -> who is writing (citizen, staff, admin) and their conversation
         -> CHECKS, in order (banned, input limits): the first that answers ends the update
@@ -16,6 +17,7 @@ vui lòng thử lại sau".
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 
@@ -23,19 +25,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from handlers import feedback, my_tickets, procedure_guide, staff, staff_reports, start, survey
+from handlers import feedback, my_tickets, procedure_guide, staff, staff_reports, start, survey, ticket_thread
 from handlers.config import HandlerSettings
 from handlers.context import Context
 from handlers.flood import FloodGuard
-from handlers.i18n import translate
-from handlers.keyboards import main_menu
+from handlers.i18n import LANGUAGES, translate
+from handlers.keyboards import main_menu, menu_row
 from knowledge import KnowledgeBase, Matcher
-from messaging.types import Incoming, Outgoing
+from messaging.types import Button, Incoming, Outgoing
 from storage.conversations import ConversationChange, save_conversation, save_conversations
 from storage.db import connection_was_lost, session_scope
 from storage.senders import Identity, Sender, load_sender, load_senders
+from storage.statuses import status as status_of
 from storage.threads import ticket_for_thread
-from storage.tickets import get_ticket
+from storage.tickets import get_ticket, tickets_of_citizen
 from storage.updates import already_processed, can_mark_many, log_security_event, mark_new
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ MENU_BUTTONS: dict[str, Route] = {
     "consent:withdraw": start.withdraw,
     "lang:vi": lambda ctx: start.set_language(ctx, "vi"),
     "lang:en": lambda ctx: start.set_language(ctx, "en"),
+    "tk:guide": lambda ctx: answer_was_a_question(ctx),
 }
 
 STAFF_COMMANDS: dict[str, Callable[[Context, str], list[Outgoing]]] = {
@@ -91,8 +95,8 @@ class Dispatcher:
 
     def handle(self, msg: Incoming) -> list[Outgoing]:
         """Handle one update; never raises."""
-        refused = self._flood_refusal(msg)
-        return refused if refused is not None else self._transact(msg)
+        refused, missed = self._flood_step(msg)
+        return refused if refused is not None else self._with_missed(msg, missed, self._transact(msg))
 
     def handle_many(self, msgs: list[Incoming]) -> list[list[Outgoing]]:
         """Handle updates in order, in as few transactions as possible; never raises.
@@ -103,25 +107,39 @@ class Dispatcher:
         """
         answers: list[list[Outgoing]] = [[] for _ in msgs]
         admitted: list[int] = []
+        missed: dict[int, int] = {}
         for i, msg in enumerate(msgs):
-            refused = self._flood_refusal(msg)
+            refused, missed[i] = self._flood_step(msg)
             if refused is None:
                 admitted.append(i)
             else:
                 answers[i] = refused
         for members in _rounds(msgs, admitted):
             for i, out in zip(members, self._handle_round([msgs[i] for i in members]), strict=True):
-                answers[i] = out
+                answers[i] = self._with_missed(msgs[i], missed[i], out)
         return answers
 
-    def _flood_refusal(self, msg: Incoming) -> list[Outgoing] | None:
-        """The answer to a private message over the flood limit (a warning once, then silence), else None."""
+    def _flood_step(self, msg: Incoming) -> tuple[list[Outgoing] | None, int]:
+        """The answer to a private message over the flood limit (a warning once, then nothing), else None;
+        and how many of the sender's messages were refused before this one."""
         if msg.is_group:
-            return None
-        verdict = self.flood.check((msg.platform, msg.user_id))
-        if verdict == "ok":
-            return None
-        return [Outgoing(translate(self.settings.default_language, "error.flood"))] if verdict == "warn" else []
+            return None, 0
+        verdict = self.flood.check((msg.platform, msg.user_id), counted=msg.callback is None,
+                                   album=msg.media_group_id)
+        if verdict.allowed:
+            return None, verdict.missed
+        if not verdict.warn:
+            return [], 0
+        text = translate(_flood_language(msg, self.settings.default_language), "error.flood",
+                         seconds=round(verdict.wait_seconds))
+        return [Outgoing(text)], 0
+
+    def _with_missed(self, msg: Incoming, missed: int, answers: list[Outgoing]) -> list[Outgoing]:
+        """The answers, led by a note that `missed` earlier messages were refused (not handled)."""
+        if not missed or not answers:
+            return answers
+        note = translate(_flood_language(msg, self.settings.default_language), "flood.missed", count=missed)
+        return start.leading(note, answers)
 
     def _transact(self, msg: Incoming) -> list[Outgoing]:
         """One update in its own transaction."""
@@ -190,10 +208,16 @@ class Dispatcher:
         is_admin = (msg.platform, msg.user_id) in self.settings.admins or bool(member and member.is_admin)
         ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
                       citizen=citizen, conversation=conv, staff=member, is_admin=is_admin,
-                      state=conv.state, data=dict(conv.data or {}))
+                      state=conv.state, data=copy.deepcopy(conv.data or {}))  # nested: the feedback draft
         out = group_route(ctx) if msg.is_group else route(ctx)
         changed = (ctx.state, ctx.data) != (conv.state, conv.data)
         return out, ((conv, ctx.state, ctx.data) if changed else None)
+
+
+def _flood_language(msg: Incoming, default: str) -> str:
+    """The language of a flood notice, told before the database is read: the messenger's hint, else the default."""
+    hint = (msg.language_code or "")[:2].lower()
+    return hint if hint in LANGUAGES else default
 
 
 def _identity(msg: Incoming) -> Identity:
@@ -255,42 +279,107 @@ def run_checks(ctx: Context, checks: tuple[Check, ...] = CHECKS) -> list[Outgoin
 
 
 def route(ctx: Context) -> list[Outgoing]:
-    """Private chat: the checks, then commands, buttons, the current flow, and the procedure guide."""
+    """Private chat: the checks, then commands, buttons, a reply to an office message, the current flow, and
+    free input (a ticket code, an answer the office waits for, the procedure guide).
+
+    A citizen who leaves the feedback form with content (a menu, a command) is told the draft is kept.
+    """
     refused = run_checks(ctx)
     if refused is not None:
         return refused
+    in_form = ctx.state in feedback.STATES
+    out = _route(ctx)
+    if in_form and ctx.state not in feedback.STATES and (note := feedback.left_note(ctx)) \
+            and out and not any(note in o.text for o in out):
+        out = start.leading(note, out)
+    return out
+
+
+def _route(ctx: Context) -> list[Outgoing]:
     msg = ctx.incoming
     if msg.command is not None:
         return command(ctx, msg.command)
     if msg.callback is not None:
         return button(ctx, msg.callback)
-    if ctx.state in feedback.FLOW:
+    replied = ticket_thread.replied_ticket(ctx)
+    if replied is not None and ticket_thread.has_input(msg):  # a Telegram reply to an office message
+        return ticket_thread.join(ctx, replied)
+    if ctx.state in feedback.STATES:
         return feedback.handle(ctx)
+    if ctx.state in ticket_thread.STATE_HANDLERS:
+        out = ticket_thread.STATE_HANDLERS[ctx.state](ctx)
+        if out is not None:
+            return out
     if ctx.state == survey.COMMENT_STATE:
         return survey.take_comment(ctx)
+    return free_input(ctx)
+
+
+def free_input(ctx: Context) -> list[Outgoing]:
+    """Text or media outside any flow: a ticket code, the answer an office message waits for, media to place,
+    or a question for the procedure guide."""
+    msg = ctx.incoming
     text = (msg.text or "").strip()
-    if not text:
-        return [ctx.reply(ctx.t("outside.media"), main_menu(ctx.t))]
-    code = my_tickets.find_code(text)
+    code = my_tickets.find_code(text) if text else None
     if code is not None:
         return my_tickets.show_mine(ctx, code)
+    waiting = ticket_thread.awaiting(ctx) if ticket_thread.has_input(msg) else None
+    if waiting is not None:
+        return ticket_thread.join(ctx, waiting, guessed=True)
+    if not text:
+        return _place_media(ctx)
+    ctx.data.pop(feedback.TYPED_COMPLAINT, None)  # only the last message's complaint starts the form
+    return procedure_guide.answer_question(ctx, text)
+
+
+def _place_media(ctx: Context) -> list[Outgoing]:
+    """A photo, file or location sent outside the form: kept, and the citizen asked where it belongs."""
+    msg = ctx.incoming
+    if not (msg.attachments or msg.location):
+        return [ctx.reply(ctx.t("outside.media"), main_menu(ctx.t))]
+    ctx.data[feedback.HELD_MEDIA] = feedback.held_media(msg)
+    rows = [(Button(ctx.t("btn.feedback_with_media"), "m:feedback"),)]
+    rows += [(Button(ctx.t("btn.tk_add_to", code=t.code), f"tk:add:{t.code}"),)
+             for t in tickets_of_citizen(ctx.session, ctx.citizen.id or 0, limit=10)
+             if status_of(t.status).is_open][:3]
+    return [ctx.reply(ctx.t("outside.media_choice"), (*rows, menu_row(ctx.t)))]
+
+
+def answer_was_a_question(ctx: Context) -> list[Outgoing]:
+    """"It was not an answer": the text taken as an answer to the office is looked up as a procedure question."""
+    text = ctx.data.pop("tk_text", None)
+    ctx.reset()
+    if not text:
+        return stale_button(ctx)
     return procedure_guide.answer_question(ctx, text)
 
 
 def command(ctx: Context, name: str) -> list[Outgoing]:
-    """A slash command from a citizen or a staff member."""
+    """A slash command from a citizen or a staff member.
+
+    A name in both tables (`/contact`) is the staff command for staff in a group or with arguments, and the
+    citizen command otherwise.
+    """
     if name == "cancel":
-        had_flow = ctx.state is not None
-        ctx.reset()
-        return [ctx.reply(ctx.t("cancel.done" if had_flow else "cancel.nothing"), main_menu(ctx.t))]
-    if name in STAFF_COMMANDS:
+        return cancel(ctx)
+    staff_command, citizen_command = STAFF_COMMANDS.get(name), CITIZEN_COMMANDS.get(name)
+    msg = ctx.incoming
+    if staff_command is not None and (citizen_command is None or (ctx.is_staff and (msg.args or msg.is_group))):
         if not ctx.is_staff:
             return staff.refuse(ctx, name)
-        return STAFF_COMMANDS[name](ctx, ctx.incoming.args)
-    handler = CITIZEN_COMMANDS.get(name)
-    if handler is None:
+        return staff_command(ctx, msg.args)
+    if citizen_command is None:
         return [ctx.reply(ctx.t("error.unknown_command", command=f"/{name}"))]
-    return handler(ctx)
+    return citizen_command(ctx)
+
+
+def cancel(ctx: Context) -> list[Outgoing]:
+    """/cancel or "Hủy": leave the current flow; a feedback draft with content asks before it is dropped."""
+    if ctx.state in feedback.STATES:
+        return feedback.leave(ctx)
+    had_flow = ctx.state is not None
+    ctx.reset()
+    return [ctx.reply(ctx.t("cancel.done" if had_flow else "cancel.nothing"), main_menu(ctx.t))]
 
 
 def stale_button(ctx: Context) -> list[Outgoing]:
@@ -298,8 +387,16 @@ def stale_button(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
 
 
-def _feedback_button(ctx: Context, _rest: str) -> list[Outgoing]:
-    return feedback.handle(ctx) if ctx.state in feedback.FLOW else stale_button(ctx)
+def _feedback_button(ctx: Context, rest: str) -> list[Outgoing]:
+    if ctx.state not in feedback.STATES:
+        return stale_button(ctx)
+    if rest == "other" and ctx.state == "fb.resume":  # what the returning citizen sent was something else
+        held = feedback.release_held(ctx)
+        if held is None:
+            return [start.menu(ctx)]
+        ctx.incoming = held
+        return free_input(ctx)
+    return feedback.handle(ctx)
 
 
 ButtonRoute = Callable[[Context, str], list[Outgoing]]
@@ -308,6 +405,7 @@ BUTTON_PREFIXES: tuple[tuple[str, ButtonRoute], ...] = (  # handler(ctx, data af
     ("consent:yes:", lambda ctx, then: start.on_consent(ctx, "yes", then)),
     ("t:", my_tickets.show_mine),
     ("fb:", _feedback_button),
+    ("tk:", ticket_thread.on_button),
     ("sv:", lambda ctx, rest: survey.on_button(ctx, "sv:" + rest)),
     ("p:", procedure_guide.on_button),
 )

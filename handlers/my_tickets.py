@@ -6,8 +6,10 @@ import re
 
 from handlers.context import Context
 from handlers.keyboards import menu_row
+from handlers.ticket_thread import can_reopen
 from handlers.ticket_views import citizen_view, status_label
 from messaging.types import Button, Outgoing
+from storage.statuses import status as status_of
 from storage.tickets import get_ticket, tickets_of_citizen
 
 CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{6})\b")
@@ -33,10 +35,18 @@ def list_mine(ctx: Context) -> list[Outgoing]:
 
 
 def show_mine(ctx: Context, code: str) -> list[Outgoing]:
-    """One of the citizen's own tickets with its public history, or "not found" for anyone else's."""
+    """One of the citizen's own tickets with its thread, or "not found" for anyone else's.
+
+    An open ticket offers to add information; a resolved one, within `reopen_days`, to say it is not solved.
+    """
     ticket = get_ticket(ctx.session, code)
     meta = {"lang": ctx.lang, "answer": "status"}  # the kind of answer, read by `kb eval --conversation`
     if ticket is None or ticket.citizen_id != ctx.citizen.id:
         return [ctx.reply(ctx.t("mine.not_found", code=code.upper()), (menu_row(ctx.t),), meta=meta)]
-    return [ctx.reply(citizen_view(ctx, ticket), ((Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)),
-                      meta=meta)]
+    rows: list[tuple[Button, ...]] = []
+    if status_of(ticket.status).is_open:
+        rows.append((Button(ctx.t("btn.tk_add"), f"tk:add:{ticket.code}"),))
+    elif can_reopen(ctx, ticket):
+        rows.append((Button(ctx.t("btn.tk_not_solved"), f"tk:no:{ticket.code}"),))
+    rows += [(Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)]
+    return [ctx.reply(citizen_view(ctx, ticket), tuple(rows), ticket_code=ticket.code, meta=meta)]

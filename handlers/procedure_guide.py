@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 
 from handlers.context import Context
+from handlers.feedback import TYPED_COMPLAINT
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import ONE_STOP, rank_agencies, usable
@@ -252,7 +253,8 @@ def _tagged(message: Outgoing, answer: str) -> Outgoing:
 # -- conversation ----------------------------------------------------------------------------------------
 def _no_match(ctx: Context, text: str) -> list[Outgoing]:
     """Say nothing was found, keep the question for staff, and offer to pass it on."""
-    record_unmatched(ctx.session, text, normalize(text))
+    if ctx.citizen.consent_at is not None:  # nothing is kept of citizens who did not consent
+        record_unmatched(ctx.session, text, normalize(text))
     ctx.data[QUESTION_KEY] = text
     buttons = ((_button(ctx.t("proc.btn_ask_staff"), "ask"),), menu_row(ctx.t))
     return [_tagged(ctx.reply(ctx.t("proc.no_match"), buttons), "no_match")]
@@ -304,6 +306,7 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
         if agencies:
             return _contact(ctx, agencies)
     if result.intent == COMPLAINT:
+        ctx.data[TYPED_COMPLAINT] = text  # "Gửi phản ánh" then starts the form with it as the description
         rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
         if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE:  # e.g. a formal khiếu nại
             top = result.hits[0].procedure

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.context import Context
+from handlers.feedback import left_note
 from handlers.keyboards import consent_buttons, main_menu, menu_row
 from messaging.types import Button, Outgoing
 from storage.citizens import give_consent, withdraw_consent
@@ -28,8 +29,9 @@ def leading(note: str, answers: list[Outgoing]) -> list[Outgoing]:
 
 
 def menu(ctx: Context) -> Outgoing:
-    """The main menu."""
-    return ctx.reply(ctx.t("menu.title"), main_menu(ctx.t))
+    """The main menu (reminding of a feedback draft that waits)."""
+    note = left_note(ctx)
+    return ctx.reply(f"{note}\n\n{ctx.t('menu.title')}" if note else ctx.t("menu.title"), main_menu(ctx.t))
 
 
 def on_consent(ctx: Context, answer: str, then: str) -> list[Outgoing]:

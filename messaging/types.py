@@ -49,7 +49,8 @@ class Incoming:
     `chat_id` is where answers go (the private chat, or the staff group); `user_id` is who wrote.
     `callback` is set when a button was pressed; `unsupported` names a media kind the bot cannot take
     (sticker, voice, poll...). `reply_to` and `thread_id` identify the message or forum topic that a
-    staff message answers, so adapters can map it back to a ticket.
+    message answers, so it can be mapped back to a ticket. `media_group_id` is set on each photo of an album
+    sent at once (the flood limit counts the album once).
     """
 
     platform: str
@@ -68,6 +69,7 @@ class Incoming:
     is_group: bool = False
     reply_to: str | None = None
     thread_id: str | None = None
+    media_group_id: str | None = None
 
     @property
     def command(self) -> str | None:

@@ -82,10 +82,14 @@ class Ticket(SQLModel, table=True):
 
 
 class TicketAttachment(SQLModel, table=True):
-    """A photo or file the citizen attached, kept as the messenger's file id."""
+    """A photo or file the citizen attached, kept as the messenger's file id.
+
+    `event_id` is the citizen's message it came with when it was added after filing (None: with the ticket).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="ticketevent.id")
     kind: str = Field(max_length=16)
     file_id: str = Field(max_length=512)
     file_name: str | None = Field(default=None, max_length=255)
@@ -112,6 +116,16 @@ class TicketEvent(SQLModel, table=True):
 @event.listens_for(TicketEvent, "before_delete")
 def _events_are_append_only(mapper: Any, connection: Any, target: TicketEvent) -> None:
     raise PermissionError("Ticket events are an audit trail and are never rewritten")
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A canned answer staff send with `/reply CODE #name`, kept by admins with `/templates`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str | None = Field(default=None, max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Survey(SQLModel, table=True):

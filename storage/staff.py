@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from storage.models import StaffMember
 
@@ -17,17 +17,24 @@ def get_staff(session: Session, platform: str, user_id: str) -> StaffMember | No
 
 
 def find_staff(session: Session, ref: str, platform: str) -> StaffMember | None:
-    """Find an active staff member by `@username`, user id, or `platform:user_id`."""
+    """An active staff member by `@username`, `@user_id`, `platform:user_id` or a bare user id.
+
+    A bare or `@` reference is looked up on `platform` first, then on any platform (`@canbo1` finds the member
+    added as `console:canbo1` whose username is not known).
+    """
     ref = ref.strip()
-    query = select(StaffMember).where(StaffMember.active == True)  # noqa: E712
-    if ref.startswith("@"):
-        query = query.where(StaffMember.username == ref[1:])
-    elif ":" in ref:
+    active = select(StaffMember).where(StaffMember.active == True)  # noqa: E712
+    if ":" in ref and not ref.startswith("@"):
         plat, _, user = ref.partition(":")
-        query = query.where(StaffMember.platform == plat, StaffMember.user_id == user)
-    else:
-        query = query.where(StaffMember.platform == platform, StaffMember.user_id == ref)
-    return session.exec(query).first()
+        return session.exec(active.where(StaffMember.platform == plat, StaffMember.user_id == user)).first()
+    name = ref.removeprefix("@")
+    if not name:
+        return None
+    members = list(session.exec(active.where(
+        (StaffMember.user_id == name) | (func.lower(StaffMember.username) == name.lower())
+    )))
+    members.sort(key=lambda m: (m.platform != platform, m.username is None or m.username.lower() != name.lower()))
+    return members[0] if members else None
 
 
 def add_staff(session: Session, platform: str, user_id: str, *, name: str | None = None,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from itertools import count
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
 from handlers.dispatcher import Dispatcher
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
+from storage.models import OutboxMessage
 
 _update_ids = count(1)
 
@@ -52,6 +56,10 @@ class Chat:
         """Share a location."""
         return self.send(location=Location(lat, lon))
 
+    def data(self) -> list[str]:
+        """Every button's data in the last answers."""
+        return [b.data for m in self.last for row in m.buttons for b in row]
+
     def labels(self) -> list[str]:
         """Every button label in the last answers."""
         return [b.label for m in self.last for row in m.buttons for b in row]
@@ -85,6 +93,13 @@ class Chat:
         self.press("Bỏ qua")
         self.press("Gửi phản ánh")
         return ticket_code_in(self.text)
+
+
+def sent_later(engine: Engine, chat_id: str) -> list[Outgoing]:
+    """The messages queued in the outbox for a chat, oldest first."""
+    with Session(engine) as s:
+        rows = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id))
+        return [Outgoing.from_dict(r.payload, platform=r.platform, chat_id=r.chat_id) for r in rows]
 
 
 def ticket_code_in(text: str) -> str:

@@ -1,4 +1,9 @@
-"""Shared fixtures: settings, databases (SQLite always, PostgreSQL when reachable), dispatcher, chats."""
+"""Shared fixtures: settings, databases (SQLite always, PostgreSQL when reachable), dispatcher, chats.
+
+The `dispatcher` (and with it the `citizen`, `other_citizen` and `staff` chats) runs every conversation test
+twice: on SQLite and on PostgreSQL (`engine`). PostgreSQL tests share one migrated schema per session,
+emptied before each test, so running them twice costs little.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
@@ -64,8 +70,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def sqlite_engine(settings: Settings) -> Iterator[Engine]:
-    """A migrated SQLite database in a temporary file."""
+def sqlite_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
+    """A migrated SQLite database in a temporary file.
+
+    In a test that also uses the `dispatcher`, this is the dispatcher's database (`engine`: SQLite or
+    PostgreSQL), so a test written for SQLite alone checks what the dispatcher wrote on both.
+    """
+    if "dispatcher" in request.fixturenames:
+        yield request.getfixturevalue("engine")
+        return
     upgrade(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     yield engine
@@ -93,6 +106,53 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_pg_url() -> Iterator[str]:
+    """One migrated schema in the test PostgreSQL for the whole session (emptied by `engine` before each test)."""
+    reason = postgres_available()
+    if reason and os.environ.get("REQUIRE_POSTGRES"):
+        pytest.fail(f"{reason}, and REQUIRE_POSTGRES is set")
+    if reason:
+        pytest.skip(reason)
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _emptied(url: str) -> Engine:
+    """An engine on the shared schema with every table emptied and every id sequence restarted."""
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
+    """The conversation tests' database: a SQLite file, then the shared PostgreSQL schema (emptied).
+
+    `settings.database_url` points to it, so a test may open it again as a restarted process would.
+    """
+    if request.param == "sqlite":
+        upgrade(settings.effective_database_url)
+        made = make_engine(settings.effective_database_url)
+    else:
+        url = request.getfixturevalue("shared_pg_url")
+        settings.database_url = url
+        made = _emptied(url)
+    yield made
+    made.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
     """The same test on SQLite and on PostgreSQL."""
@@ -107,9 +167,9 @@ def any_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[E
 
 
 @pytest.fixture
-def dispatcher(sqlite_engine: Engine, settings: Settings, core_kb: KnowledgeBase) -> Dispatcher:
-    """The real dispatcher on a fresh SQLite database."""
-    return Dispatcher(sqlite_engine, settings, core_kb)
+def dispatcher(engine: Engine, settings: Settings, core_kb: KnowledgeBase) -> Dispatcher:
+    """The real dispatcher on a fresh database (SQLite, then PostgreSQL)."""
+    return Dispatcher(engine, settings, core_kb)
 
 
 @pytest.fixture

@@ -109,8 +109,8 @@ def test_flooding_gets_one_warning_then_silence(sqlite_engine, core_kb: Knowledg
     settings = Settings(_env_file=None, flood_max_messages=3, flood_window_seconds=60)  # type: ignore[call-arg]
     chat = Chat(Dispatcher(sqlite_engine, settings, core_kb), "flooder")
     for _ in range(3):
-        assert "quá nhanh" not in chat.say("/help")[0].text
-    assert "quá nhanh" in chat.say("/help")[0].text
+        assert "gửi hơi nhanh" not in chat.say("/help")[0].text
+    assert "gửi hơi nhanh" in chat.say("/help")[0].text
     assert chat.say("/help") == []
 
 

@@ -91,7 +91,7 @@ def test_distinct_senders_updates_share_one_transaction(together: Dispatcher, an
 def test_flood_limit_applies_to_updates_handled_together(any_engine, settings, core_kb) -> None:
     flood = Dispatcher(any_engine, settings.model_copy(update={"flood_max_messages": 2}), core_kb)
     answers = flood.handle_many([_msg("a", "/help") for _ in range(4)])
-    assert _texts(answers[2]) == [translate("vi", "error.flood")] and answers[3] == []
+    assert _texts(answers[2]) == [translate("vi", "error.flood", seconds=60)] and answers[3] == []
 
 
 def test_a_first_contact_another_worker_stored_meanwhile_is_still_answered(pg_url, settings, core_kb) -> None:

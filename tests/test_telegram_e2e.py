@@ -75,11 +75,11 @@ async def file_ticket_with_photo(citizen: Citizen) -> str:
     await citizen.press(f"fb:cat:{category}")
     await citizen.press("fb:ag:-")
     ask_files = await citizen.say("Đèn đường ngõ 12 bị hỏng ba ngày nay, buổi tối rất tối.")
-    assert "fb:done" in ask_files[-1].callback_data
+    assert "fb:next" in ask_files[-1].callback_data
     await citizen.photo("AgACbroken-lamp")
-    ask_location = await citizen.press("fb:done", 2)
+    ask_location = await citizen.press("fb:next", 2)
     assert ask_location[-1].keyboard[0][0].get("request_location") is True
-    ask_contact = await citizen.press("fb:skip", 2)
+    ask_contact = await citizen.press("fb:next", 2)
     assert ask_contact[-1].keyboard[0][0].get("request_contact") is True
     summary = await citizen.contact("0912345678")
     assert "fb:send" in summary[-1].callback_data

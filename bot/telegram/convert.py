@@ -84,7 +84,8 @@ def message_to_incoming(message: Any, update_id: int) -> Incoming | None:
     return Incoming(
         platform=PLATFORM, chat_id=str(chat.id), text=text, attachments=attachments, location=location,
         contact_phone=phone, update_id=str(update_id), unsupported=unsupported,
-        is_group=chat_type in GROUP_TYPES, reply_to=reply_to, thread_id=thread_id, **_user_fields(user),
+        is_group=chat_type in GROUP_TYPES, reply_to=reply_to, thread_id=thread_id,
+        media_group_id=_str(getattr(message, "media_group_id", None)), **_user_fields(user),
     )
 
 

@@ -21,12 +21,19 @@ PLATFORM = "telegram"
 MAX_INLINE_WAIT = 60.0
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "copyMessage"})
 FILE_PARAMS = {"sendPhoto": "photo", "sendDocument": "document"}
+LINKED_KINDS = frozenset({"ticket_new", "ticket_update"})  # ticket messages in groups a staff reply answers
 Throttle = Callable[[str], Awaitable[None]]
 
 
 def result_field(result: Any, name: str) -> Any:
     """A field of a call's result, whether the runtime returns plain JSON or the library's objects."""
     return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+
+
+def _linked(out: Outgoing, chat_id: str) -> bool:
+    """Whether a reply to this message should reach its ticket: every ticket message in a private chat
+    (the citizen answering the office), a ticket's post or a citizen's message in a group (staff answering)."""
+    return bool(out.ticket_code) and (out.kind in LINKED_KINDS or not chat_id.startswith("-"))
 
 
 class TelegramApi(Protocol):
@@ -68,7 +75,7 @@ class Delivery:
             return await self._new_ticket_topic(out, chat_id, direct, throttle)
         if out.ticket_code and thread_id is None and await self.is_forum(chat_id):
             thread_id = await asyncio.to_thread(self._thread_of, out.ticket_code, chat_id)
-        link = out.ticket_code if out.kind == "ticket_new" else None
+        link = out.ticket_code if _linked(out, chat_id) else None
         ids = await self._plain(out, chat_id, thread_id, direct, throttle, link=link)
         if out.kind in ("ticket_closed", "ticket_reopened") and thread_id is not None:
             await self._topic_state(chat_id, thread_id, closed=out.kind == "ticket_closed")
