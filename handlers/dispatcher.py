@@ -306,6 +306,8 @@ def _route(ctx: Context) -> list[Outgoing]:
         return ticket_thread.join(ctx, replied)
     if ctx.state in feedback.STATES:
         return feedback.handle(ctx)
+    if ctx.state in ticket_thread.STATE_HANDLERS and my_tickets.only_a_code(msg.text or ""):
+        ctx.reset()  # a ticket code alone while answering: the citizen wants to see that ticket
     if ctx.state in ticket_thread.STATE_HANDLERS:
         out = ticket_thread.STATE_HANDLERS[ctx.state](ctx)
         if out is not None:

@@ -21,6 +21,11 @@ def find_code(text: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
+def only_a_code(text: str) -> bool:
+    """Whether a message is a ticket code and nothing more."""
+    return CODE_RE.fullmatch(text.strip()) is not None
+
+
 def list_mine(ctx: Context) -> list[Outgoing]:
     """The citizen's tickets as buttons."""
     ctx.reset()

@@ -18,20 +18,23 @@ class Chat:
     """One person in one chat: say things, press buttons by label, read answers."""
 
     def __init__(self, dispatcher: Dispatcher, user_id: str, *, platform: str = "console",
-                 chat_id: str | None = None, is_group: bool = False, user_name: str | None = None) -> None:
+                 chat_id: str | None = None, is_group: bool = False, user_name: str | None = None,
+                 username: str | None = None) -> None:
         self.dispatcher = dispatcher
         self.platform = platform
         self.user_id = user_id
         self.chat_id = chat_id or user_id
         self.is_group = is_group
         self.user_name = user_name
+        self.username = username
         self.last: list[Outgoing] = []
 
     def send(self, **fields: object) -> list[Outgoing]:
         """Deliver one update built from `fields` and keep the answers."""
         fields.setdefault("update_id", str(next(_update_ids)))
         msg = Incoming(platform=self.platform, user_id=self.user_id, chat_id=self.chat_id,
-                       is_group=self.is_group, user_name=self.user_name, **fields)  # type: ignore[arg-type]
+                       is_group=self.is_group, user_name=self.user_name, username=self.username,
+                       **fields)  # type: ignore[arg-type]
         self.last = self.dispatcher.handle(msg)
         return self.last
 
