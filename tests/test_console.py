@@ -39,6 +39,35 @@ def test_a_piped_script_files_a_ticket_and_staff_answer_reaches_the_citizen(tmp_
     assert "Đã báo công ty nước sạch." in later
 
 
+def _readme_script(command: str) -> list[str]:
+    """The lines the README's piped example for `command` types (its printf argument, split at \\n)."""
+    line = next(line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("printf '") and line.endswith(f"| .venv/bin/feedback-bot {command}"))
+    return line.split("'")[1].split("\\n")[:-1]
+
+
+def test_the_readmes_piped_example_files_a_ticket_and_staff_see_it(tmp_path: Path) -> None:
+    db = tmp_path / "readme.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "ADMIN_IDS": "console:admin", "STAFF_CHAT": "",
+           "TELEGRAM_BOT_TOKEN": "", "KNOWLEDGE_DIR": ""}  # as on a fresh machine: the shipped knowledge base
+    def run(command: str, *extra: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "chat", *extra], cwd=ROOT, env=env, timeout=120,
+                              input="\n".join(_readme_script(command)) + "\n", capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    citizen = run("chat")
+    assert "Mã phản ánh: PA-" in citizen and "Đã hủy" not in citizen
+    assert "• Nội dung: Ống nước vỡ trước số 8 ngõ 4" in citizen
+    staff = run("chat --as-staff", "--as-staff")
+    assert "PA-" in staff and "Ống nước vỡ trước số 8 ngõ 4" in staff
+
+
+def test_a_number_that_is_no_button_is_not_sent_as_a_message(tmp_path: Path) -> None:
+    out = _chat(tmp_path / "c.db", ["/start", "1", "1", "1", "1", "7"])  # step 3 has buttons [1] and [2] only
+    assert "Không có nút [7]" in out and "Bước 3/6" in out.split("Không có nút")[0]
+
+
 def test_console_simulates_unsupported_media(tmp_path: Path) -> None:
     assert "chưa xử lý được loại tin nhắn này (sticker)" in _chat(tmp_path / "c.db", [":sticker"])
 
