@@ -32,10 +32,10 @@ STATES = (ANSWER_STATE, REOPEN_STATE)
 Rows = tuple[tuple[Button, ...], ...]
 
 
-def office_buttons(lang: str, ticket: Ticket) -> Rows:
-    """The buttons under every office message about a ticket: answer, and "not solved" once it is resolved."""
+def office_buttons(lang: str, ticket: Ticket, *, reopenable: bool = False) -> Rows:
+    """The buttons under every office message about a ticket: answer, and "not solved" when it may reopen."""
     rows: list[tuple[Button, ...]] = [(Button(translate(lang, "btn.tk_answer"), f"tk:re:{ticket.code}"),)]
-    if not status_of(ticket.status).is_open:
+    if reopenable:
         rows.append((Button(translate(lang, "btn.tk_not_solved"), f"tk:no:{ticket.code}"),))
     return tuple(rows)
 
@@ -46,8 +46,8 @@ def to_citizen(ctx: Context, ticket: Ticket, key: str, **kwargs: object) -> None
     if citizen is None:
         return
     text = translate(citizen.language, key, code=ticket.code, office=ctx.settings.office_name, **kwargs)
-    ctx.notify_citizen(citizen, Outgoing(text=text, ticket_code=ticket.code,
-                                         buttons=office_buttons(citizen.language, ticket)))
+    buttons = office_buttons(citizen.language, ticket, reopenable=can_reopen(ctx, ticket))
+    ctx.notify_citizen(citizen, Outgoing(text=text, ticket_code=ticket.code, buttons=buttons))
 
 
 def own_ticket(ctx: Context, code: str) -> Ticket | None:
@@ -141,10 +141,11 @@ def take_answer(ctx: Context) -> list[Outgoing] | None:
 # --- "vẫn chưa được giải quyết" ---------------------------------------------------------------
 
 def can_reopen(ctx: Context, ticket: Ticket) -> bool:
-    """Whether the citizen may reopen: resolved (not rejected), within `reopen_days`, allowed by the table."""
+    """Whether the citizen may reopen: finished and not rejected (resolved, or closed without an outcome, as the
+    survey counts it), within `reopen_days`, and allowed by the status table."""
     if status_of(ticket.status).is_open or CITIZEN not in status_of(REOPENED).set_by:
         return False
-    if not can_move(ticket.status, REOPENED) or last_outcome(ctx.session, ticket) != "resolved":
+    if not can_move(ticket.status, REOPENED) or last_outcome(ctx.session, ticket) == "rejected":
         return False
     closed = ticket.closed_at or ticket.updated_at
     return utcnow() - closed <= timedelta(days=ctx.settings.reopen_days)

@@ -174,6 +174,16 @@ def test_the_resolution_notice_itself_offers_still_unsolved(citizen: Chat, staff
     assert f"tk:no:{code}" in [b.data for row in notice.buttons for b in row]
 
 
+def test_a_ticket_closed_without_rejection_can_be_reported_still_unsolved(citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    staff.say(f"/close {code} Đã thay bóng")
+    closed = [m for m in sent_later(engine, "citizen-1") if m.kind == "message"][-1]
+    citizen.send(callback=next(b.data for row in closed.buttons for b in row if b.data.startswith("tk:no:")))
+    citizen.say("Vẫn tối om.")
+    assert f"Đã mở lại phản ánh {code}" in citizen.text
+
+
 def test_a_rejected_or_long_resolved_ticket_cannot_be_reopened_by_the_citizen(
         citizen: Chat, staff: Chat, engine, settings) -> None:
     citizen.start_and_consent()
