@@ -60,8 +60,9 @@ def privacy(ctx: Context) -> list[Outgoing]:
 
 
 def withdraw(ctx: Context) -> list[Outgoing]:
-    """Withdraw consent and forget the phone number."""
+    """Withdraw consent and forget the phone number (and a feedback draft: it is personal data too)."""
     withdraw_consent(ctx.session, ctx.citizen)
+    ctx.drop_draft()
     ctx.reset()
     return [ctx.reply(ctx.t("consent.withdrawn"), main_menu(ctx.t))]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,46 +86,41 @@ def sqlite_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterato
     engine.dispose()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL to a fresh, migrated schema in the test PostgreSQL, dropped afterwards."""
+@contextmanager
+def _migrated_schema(prefix: str) -> Iterator[str]:
+    """A URL to a new, migrated schema in the test PostgreSQL (skipped, or failed, when none is reachable)."""
     reason = postgres_available()
     if reason and os.environ.get("REQUIRE_POSTGRES"):
         pytest.fail(f"{reason}, and REQUIRE_POSTGRES is set")
     if reason:
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
     url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     upgrade(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to a fresh, migrated schema in the test PostgreSQL, dropped afterwards."""
+    with _migrated_schema("t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def shared_pg_url() -> Iterator[str]:
     """One migrated schema in the test PostgreSQL for the whole session (emptied by `engine` before each test)."""
-    reason = postgres_available()
-    if reason and os.environ.get("REQUIRE_POSTGRES"):
-        pytest.fail(f"{reason}, and REQUIRE_POSTGRES is set")
-    if reason:
-        pytest.skip(reason)
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with _migrated_schema("s") as url:
+        yield url
 
 
 def _emptied(url: str) -> Engine:
