@@ -164,6 +164,7 @@ def handle(ctx: Context) -> list[Outgoing]:
     step = STATES.get(ctx.state or "")
     if step is None:
         return begin(ctx)
+    _adopt_flat_data(ctx)
     if ctx.state in FLOW and returns_after_idle(ctx):
         return _hold_and_ask(ctx)
     data = ctx.incoming.callback or ""
@@ -173,6 +174,15 @@ def handle(ctx: Context) -> list[Outgoing]:
     if ctx.data.get(DRAFT) is not None and (ctx.state in STATES):
         _touch(ctx)
     return out
+
+
+LEGACY_FIELDS = ("category", "agency", "description", "files", "location", "phone", "anonymous", "editing")
+
+
+def _adopt_flat_data(ctx: Context) -> None:
+    """A form begun before drafts existed kept its fields at the top of the conversation data: move them."""
+    if DRAFT not in ctx.data and any(k in ctx.data for k in LEGACY_FIELDS):
+        ctx.data[DRAFT] = {k: ctx.data.pop(k) for k in LEGACY_FIELDS if k in ctx.data}
 
 
 def returns_after_idle(ctx: Context) -> bool:

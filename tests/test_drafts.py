@@ -273,3 +273,19 @@ def test_a_photo_sent_outside_the_form_is_kept_for_new_feedback(citizen: Chat) -
     citizen.press("Một cửa")
     citizen.say(DESCRIPTION)
     assert "1 ảnh/tệp" in " ".join(citizen.labels())
+
+
+def test_a_form_begun_before_drafts_existed_goes_on_with_its_fields(citizen: Chat, engine) -> None:
+    citizen.start_and_consent()
+    with Session(engine) as s:  # what the form stored before this version: its fields at the top level
+        conv = s.get(Conversation, ("console", "citizen-1"))
+        conv.state, conv.data = "fb.files", {"category": "infrastructure", "agency": "mot-cua",
+                                             "description": DESCRIPTION, "files": []}
+        s.add(conv)
+        s.commit()
+    citizen.send(callback="fb:done")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    assert "Loại: Hạ tầng" in citizen.text and DESCRIPTION in citizen.text
+    citizen.press("Gửi phản ánh")
+    assert len(_tickets(engine)) == 1
