@@ -10,11 +10,18 @@ import pytest
 from handlers.categories import categories
 from storage.db import session_scope
 from storage.models import TicketEvent
+from storage.threads import ticket_for_thread
 from storage.tickets import get_ticket, ticket_events
 from tests.fake_telegram.harness import BotHarness, database_url, sqlite_app, telegram_settings
 from tests.fake_telegram.limits import FloodLimits
 from tests.fake_telegram.server import FakeTelegram
 from tests.test_telegram_e2e import CITIZEN, STAFF, STAFF_CHAT, Citizen, file_ticket_with_photo
+
+
+def _linked(app: Any, chat_id: int, message_id: int) -> bool:
+    """Whether delivery has linked a sent message to its ticket (it does so right after the send)."""
+    with session_scope(app.engine) as session:
+        return ticket_for_thread(session, "telegram", str(chat_id), message_id=str(message_id)) is not None
 
 
 def _citizen_messages(app: Any, code: str) -> list[TicketEvent]:
@@ -58,6 +65,7 @@ async def test_a_citizens_telegram_reply_to_an_office_message_joins_that_ticket(
 
             before = len(tg.sent_to(CITIZEN))
             staff_before = len(tg.sent_to(STAFF_CHAT))
+            await tg.wait_for(lambda: _linked(app, CITIZEN, office.message_id), what="office message linked")
             tg.send_text(CITIZEN, "Cột số 3 đầu ngõ 12", reply_to=office.message_id)
             joined = (await tg.wait_sent(CITIZEN, before + 1))[-1]
             assert f"phản ánh {first}" in (joined.text or "")
@@ -68,6 +76,7 @@ async def test_a_citizens_telegram_reply_to_an_office_message_joins_that_ticket(
 
             # staff answer the citizen's message by replying to it in the group: it reaches the citizen
             before = len(tg.sent_to(CITIZEN))
+            await tg.wait_for(lambda: _linked(app, STAFF_CHAT, relayed.message_id), what="relayed message linked")
             tg.send_text(STAFF, "Cảm ơn, tổ điện sẽ thay trong hôm nay.", chat_id=STAFF_CHAT,
                          reply_to=relayed.message_id)
             answer = (await tg.wait_sent(CITIZEN, before + 1))[-1]
