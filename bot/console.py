@@ -17,8 +17,8 @@ from typing import TextIO
 
 from bot.app import App
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
-from storage.files import load_file, stored_id
 from storage.db import session_scope
+from storage.files import load_file, stored_id
 from storage.outbox import claim_due, mark_sent
 from storage.threads import link_thread
 

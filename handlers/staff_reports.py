@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from handlers.context import Context
 from handlers.deadlines import end_of_day, is_working_day
 from handlers.i18n import translate
+from handlers.ticket_thread import office_buttons
 from knowledge import KnowledgeBase
 from messaging.types import Attachment, AttachmentKind, Outgoing
 from reports.chart import report_png
@@ -130,7 +131,8 @@ def cmd_extend(ctx: Context, args: str) -> list[Outgoing]:
     if citizen is not None and citizen.chat_id:
         text = translate(citizen.language, "followup.extended", office=ctx.settings.office_name, code=ticket.code,
                          due=shown, reason=reason)
-        ctx.notify_citizen(citizen, Outgoing(text=text, ticket_code=ticket.code, kind="apology"))
+        ctx.notify_citizen(citizen, Outgoing(text=text, ticket_code=ticket.code, kind="apology",
+                                             buttons=office_buttons(citizen.language, ticket)))
     return [ctx.reply(ctx.t("extend.done", code=ticket.code, due=shown), ticket_code=ticket.code)]
 
 

@@ -127,9 +127,9 @@ def _take_score(ctx: Context, ticket: Ticket, survey: Survey, score: int) -> lis
     add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="survey",
               text=_answer_label(staff_lang, survey), public=False)
     if score in UNSATISFIED_SCORES or survey.resolved == "no":
-        ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_unsatisfied", code=ticket.code,
-                                                 answer=_answer_label(staff_lang, survey)),
-                                  ticket_code=ticket.code))
+        text = translate(staff_lang, "survey.staff_unsatisfied", code=ticket.code,
+                         answer=_answer_label(staff_lang, survey))
+        ctx.notify_ticket_staff(ticket, Outgoing(text=text, ticket_code=ticket.code))
     ctx.reset()
     ctx.go(COMMENT_STATE, survey_code=ticket.code, survey_round=survey.round)
     return [ctx.reply(_comment_prompt(ctx, survey), _comment_buttons(ctx, ticket, survey))]
@@ -169,8 +169,8 @@ def _reopen(ctx: Context, ticket: Ticket, survey: Survey) -> list[Outgoing]:
     add_event(ctx.session, ticket, actor_kind=CITIZEN, actor=_actor(ctx, ticket), kind="reopened",
               status_from=old, status_to=REOPENED)
     staff_lang = ctx.settings.default_language
-    ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_reopened", code=ticket.code),
-                              kind="ticket_reopened", ticket_code=ticket.code))
+    ctx.notify_ticket_staff(ticket, Outgoing(text=translate(staff_lang, "survey.staff_reopened", code=ticket.code),
+                                             kind="ticket_reopened", ticket_code=ticket.code))
     ctx.go(COMMENT_STATE, survey_code=ticket.code, survey_round=survey.round)
     return [ctx.reply(ctx.t("survey.reopened", code=ticket.code), ((Button(ctx.t("btn.skip"), "sv:skip"),),))]
 
@@ -192,8 +192,8 @@ def take_comment(ctx: Context) -> list[Outgoing]:
               public=False)
     staff_lang = ctx.settings.default_language
     answer = _answer_label(staff_lang, survey) if survey.score is not None else "-"
-    ctx.notify_staff(Outgoing(text=translate(staff_lang, "survey.staff_comment", code=ticket.code, answer=answer,
-                                             comment=text), ticket_code=ticket.code))
+    notice = translate(staff_lang, "survey.staff_comment", code=ticket.code, answer=answer, comment=text)
+    ctx.notify_ticket_staff(ticket, Outgoing(text=notice, ticket_code=ticket.code))
     ctx.reset()
     rows = ((Button(ctx.t("btn.sv_reopen"), _data(ticket, survey, "reopen")),),) if _can_reopen(ticket, survey) else ()
     return [ctx.reply(ctx.t("survey.comment_thanks"), rows + main_menu(ctx.t))]

@@ -74,8 +74,8 @@ def _event_text(ev: TicketEvent, files: int, lang: str, *, for_staff: bool) -> s
         what = t("event.citizen_message" if for_staff else "event.own_message", text=ev.text)
         if files:
             what += t("event.with_files", count=files)
-    elif ev.kind == "reopened" and by_citizen:
-        what = t("event.citizen_reopened", reason=ev.text or "")
+    elif ev.kind == "reopened" and by_citizen:  # "vẫn chưa được giải quyết", with a reason or from the survey
+        what = t("event.citizen_reopened", reason=ev.text) if ev.text else t("event.citizen_reopened_plain")
     elif ev.kind == "status":
         what = t("event.status", status=translate(lang, f"status.{ev.status_to or ''}"))
         if ev.text:

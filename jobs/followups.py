@@ -19,6 +19,7 @@ from handlers.categories import category_label
 from handlers.deadlines import is_working_day, working_days_before, working_days_between
 from handlers.i18n import translate
 from handlers.survey import next_question
+from handlers.ticket_thread import office_buttons
 from jobs.config import FollowupConfig
 from jobs.digest import queue_digest
 from jobs.queue import send, send_notices
@@ -124,7 +125,8 @@ def _overdue(engine: Engine, config: FollowupConfig, now: datetime) -> int:
                     apology = translate(citizen.language, "followup.apology", code=ticket.code,
                                         office=config.office_name, due=format_local(ticket.due_at, with_time=False))
                     send(session, (citizen.platform, citizen.chat_id),
-                         Outgoing(text=apology, ticket_code=ticket.code, kind="apology"))
+                         Outgoing(text=apology, ticket_code=ticket.code, kind="apology",
+                                  buttons=office_buttons(citizen.language, ticket)))
                 add_event(session, ticket, actor_kind="system", actor="followup", kind="overdue")
             values = [{"code": t.code, "category": category_label(t.category, lang),
                        "due": format_local(t.due_at, with_time=False)} for t in late]

@@ -7,13 +7,16 @@ Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from handlers.dispatcher import STAFF_COMMANDS, Dispatcher
+from storage.files import load_file, stored_id
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from tests.chat_driver import Chat, sent_later, ticket_code_in
 
@@ -58,10 +61,23 @@ def _leaks(text: str) -> list[str]:
     return [part for part in IDENTITY if part.lower() in text.lower()]
 
 
+def _file_text(engine, file_id: str) -> str:
+    """What a document the bot made says (an export: CSV, or every cell of an XLSX)."""
+    found = load_file(engine, file_id) if stored_id(file_id) is not None else None
+    if found is None or found.name.endswith(".png"):
+        return ""
+    if found.name.endswith(".xlsx"):
+        book = load_workbook(io.BytesIO(found.content), read_only=True)
+        return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row)
+    return found.content.decode("utf-8-sig", errors="replace")
+
+
 def _staff_visible_outbox(engine) -> list[str]:
+    """Every message queued for anyone but the citizen, with the documents it carries."""
     with Session(engine) as s:
-        rows = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id != USER_ID))
-        return [json.dumps(r.payload, ensure_ascii=False) for r in rows]
+        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.chat_id != USER_ID)))
+    return [json.dumps(r.payload, ensure_ascii=False)
+            + "".join(_file_text(engine, a["file_id"]) for a in r.payload.get("attachments", [])) for r in rows]
 
 
 def test_no_staff_visible_output_of_any_staff_command_names_the_citizen_of_an_anonymous_ticket(
@@ -86,9 +102,10 @@ def test_no_staff_visible_output_of_any_staff_command_names_the_citizen_of_an_an
         for args in ARGUMENTS:
             line = f"/{name} {args.format(code=code)}".strip()
             for who in (staff, member, admin_in_private):
-                seen[f"{who.user_id}@{who.chat_id}: {line}"] = "\n".join(m.text for m in who.say(line))
+                seen[f"{who.user_id}@{who.chat_id}: {line}"] = "\n".join(
+                    m.text + "".join(_file_text(engine, a.file_id) for a in m.attachments) for m in who.say(line))
     assert len(seen) == len(STAFF_COMMANDS) * len(ARGUMENTS) * 3
-
+    assert any(code in text for text in seen.values())  # the walk did reach the ticket
     leaks = {line: _leaks(text) for line, text in seen.items() if _leaks(text)}
     leaks |= {f"outbox {i}": _leaks(text) for i, text in enumerate(_staff_visible_outbox(engine)) if _leaks(text)}
     leaks |= {f"log {r.name}": _leaks(r.getMessage()) for r in caplog.records
