@@ -31,7 +31,7 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def flood_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(flood_module.time, "monotonic", fake)
     return fake
@@ -49,7 +49,7 @@ def _album(chat: Chat, count: int, group: str) -> None:
         assert "gửi hơi nhanh" not in "\n".join(a.text for a in answers)
 
 
-def test_filing_with_an_album_of_photos_never_hits_the_limit(strict: Chat, clock: Clock, engine) -> None:
+def test_filing_with_an_album_of_photos_never_hits_the_limit(strict: Chat, flood_clock: Clock, engine) -> None:
     strict.start_and_consent()  # one typed message, one press
     strict.press("Gửi phản ánh")
     strict.press("Hạ tầng")
@@ -65,33 +65,33 @@ def test_filing_with_an_album_of_photos_never_hits_the_limit(strict: Chat, clock
         assert len(list(s.exec(select(TicketAttachment)))) == 8
 
 
-def test_button_presses_are_not_counted(strict: Chat, clock: Clock) -> None:
+def test_button_presses_are_not_counted(strict: Chat, flood_clock: Clock) -> None:
     strict.say("/start")
     for _ in range(30):
         strict.send(callback="m:menu")
         assert "Bạn cần giúp gì" in strict.text
 
 
-def test_past_the_limit_the_citizen_is_told_once_how_long_to_wait(strict: Chat, clock: Clock) -> None:
+def test_past_the_limit_the_citizen_is_told_once_how_long_to_wait(strict: Chat, flood_clock: Clock) -> None:
     for _ in range(5):
         strict.say("/help")
-        clock.now += 1
+        flood_clock.now += 1
     assert "chờ khoảng 55 giây" in strict.say("/help")[0].text
     assert strict.say("/help") == []
     assert strict.say("/help") == []
 
 
-def test_after_the_wait_the_citizen_learns_which_messages_were_not_handled(strict: Chat, clock: Clock) -> None:
+def test_after_the_wait_the_citizen_learns_which_messages_were_not_handled(strict: Chat, flood_clock: Clock) -> None:
     for _ in range(8):
         strict.say("/help")
-    clock.now += 61
+    flood_clock.now += 61
     answers = strict.say("/menu")
     assert answers[0].text.startswith("(3 tin nhắn bạn gửi lúc nãy chưa được xử lý")
     assert "Bạn cần giúp gì" in answers[0].text
     assert not strict.say("/menu")[0].text.startswith("(")
 
 
-def test_buttons_still_work_while_typing_is_held_back(strict: Chat, clock: Clock) -> None:
+def test_buttons_still_work_while_typing_is_held_back(strict: Chat, flood_clock: Clock) -> None:
     for _ in range(6):
         strict.say("/start")
     strict.send(callback="m:menu")
