@@ -178,6 +178,8 @@ def test_question_on_a_condition_offers_staff_with_the_procedure_named(person):
     person.say("đăng ký khai sinh cho con có bắt buộc phải có giấy chứng sinh không")
     assert "điều kiện" in person.text and "Đăng ký khai sinh" in person.text
     person.press("Chuyển câu hỏi cho cán bộ")
+    assert "giấy chứng sinh" in person.text  # the summary first: nothing is filed before "Gửi"
+    person.press("Gửi phản ánh")
     assert "PA-" in person.text
 
 
