@@ -363,7 +363,7 @@ def _keep_media(ctx: Context) -> list[str]:
     msg, d, notes = ctx.incoming, draft(ctx), []
     if msg.attachments:
         refused = _add_files(ctx, msg.attachments)
-        key = "fb.too_many_files" if refused else "fb.file_received"
+        key = "fb.too_many_files" if refused else "fb.file_received" if ctx.state == "fb.files" else "fb.file_kept"
         notes.append(ctx.t(key, count=len(d["files"]), max=ctx.settings.max_attachments))
     if msg.location is not None:
         d["location"] = _location_dict(msg.location)

@@ -82,9 +82,9 @@ def cmd_tickets(ctx: Context, args: str) -> list[Outgoing]:
         return _usage(ctx, "/tickets [open|overdue|mine|all]")
     rows = list_tickets(ctx.session, which, staff_id=ctx.staff.id if ctx.staff else -1)
     if not rows:
-        return [ctx.reply(ctx.t("staff.tickets_empty", which=which))]
+        return [ctx.reply(ctx.t("staff.tickets_empty", which=ctx.t(f"staff.list_{which}")))]
     now = utcnow()
-    lines = [ctx.t("staff.tickets_header", which=which, count=len(rows))]
+    lines = [ctx.t("staff.tickets_header", which=ctx.t(f"staff.list_{which}"), count=len(rows))]
     for t in rows:
         overdue = ctx.t("staff.overdue_mark") if t.due_at < now and t.closed_at is None else ""
         lines.append(ctx.t("staff.ticket_line", code=t.code, status=status_label(ctx, t.status),
