@@ -36,7 +36,7 @@ from aiogram.types import CallbackQuery, Message  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
-from bot.outbox_sender import SendLimits  # noqa: E402
+from bot.send_budget import SendLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram.aiogram_runtime import AiogramRuntime  # noqa: E402
 from bot.telegram.service import make_outbox_sender  # noqa: E402
@@ -251,12 +251,16 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], worke
     app = build_app(settings, engine=engine, migrate=False)
     fake = FakeProcess(citizens, steps, "bot", 300_000)
     handling: list[float] = []
-    runtime = AiogramRuntime(fake.token, fake.api_base, app.dispatcher, engine)
+    runtime = AiogramRuntime(fake.token, fake.api_base, app.dispatcher, engine, hub=app.senders)
+    # the fake server's limits are off for both bots here: the sender's budget is off too (no budget reads);
+    # every answer still goes through the outbox (written in its update's transaction, marked sent)
+    sender = make_outbox_sender(runtime, SendLimits.unlimited())
     if workers:
         runtime.workers = WorkerPool(settings, workers)
         await runtime.workers.warm_up()
     await runtime.start()
     stop = asyncio.Event()
+    sending = asyncio.create_task(sender.run(stop))
     polling = asyncio.create_task(runtime.run_polling(stop, timeout=1))
     runtime.on_handled = handling.append
     try:
@@ -264,6 +268,7 @@ async def run_bot(engine: Any, url: str, citizens: int, steps: list[Step], worke
     finally:
         stop.set()
         await polling
+        await sending
         await runtime.stop()
         fake.close()
         if runtime.workers is not None:
@@ -311,7 +316,7 @@ async def run_outbox(messages: int, engine: Any) -> None:
             outbox.enqueue(session, "telegram", str(first + i), Outgoing(f"Thông báo số {i}").to_dict())
     fake = FakeProcess(messages, [], "outbox", first)
     runtime = AiogramRuntime(fake.token, fake.api_base, None, engine)
-    sender = make_outbox_sender(runtime, SendLimits(), poll_interval=0.05)
+    sender = make_outbox_sender(runtime, SendLimits())
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
     try:

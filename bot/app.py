@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from bot.outbox_sender import SenderHub
 from bot.settings import Settings, get_settings
 from handlers.deadlines import load_holidays, set_office_closures
 from handlers.dispatcher import Dispatcher
@@ -21,6 +22,7 @@ class App:
     engine: Engine
     kb: KnowledgeBase
     dispatcher: Dispatcher
+    senders: SenderHub = field(default_factory=SenderHub)  # this process's senders, one per messenger
 
 
 def build_app(settings: Settings | None = None, *, engine: Engine | None = None, migrate: bool = True,
@@ -35,4 +37,5 @@ def build_app(settings: Settings | None = None, *, engine: Engine | None = None,
         kb = load_knowledge_base(settings.knowledge_dir) if settings.knowledge_dir else default_knowledge_base()
     set_office_closures(settings.closure_days)
     load_holidays()  # at start-up, not while the first citizen to file a ticket waits
-    return App(settings=settings, engine=engine, kb=kb, dispatcher=Dispatcher(engine, settings, kb, Matcher(kb)))
+    return App(settings=settings, engine=engine, kb=kb, dispatcher=Dispatcher(engine, settings, kb, Matcher(kb)),
+               senders=SenderHub(lease_seconds=getattr(settings, "outbox_lease_seconds", 15.0)))

@@ -12,9 +12,12 @@ from bot.settings import get_settings
 def _chat(args: argparse.Namespace) -> int:
     from bot.app import build_app
     from bot.console import ConsoleChat
+    from bot.logs import setup_logging
     from bot.scheduler import start_scheduler
 
-    app = build_app(get_settings())
+    settings = get_settings()
+    setup_logging(settings.log_level if settings.log_level.upper() != "INFO" else "WARNING", settings.secrets)
+    app = build_app(settings)
     scheduler = start_scheduler(app)
     try:
         ConsoleChat(app, as_staff=args.as_staff, user_id=args.user, user_name=args.name).loop()
@@ -118,8 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
         update["open311_host"] = args.host
     if args.port is not None:
         update["open311_port"] = args.port
-    run_services(settings.model_copy(update=update), http_only=True)
-    return 0
+    return run_services(settings.model_copy(update=update), http_only=True)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -132,8 +134,7 @@ def _run(args: argparse.Namespace) -> int:
               "(No messenger configured: starting the console chat.)", file=sys.stderr)
         return _chat(argparse.Namespace(as_staff=False, user=None, name=None))
 
-    run_messengers(settings)
-    return 0
+    return run_messengers(settings)
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ printed after each turn and marked delivered.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +20,7 @@ from bot.app import App
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
 from storage.db import session_scope
 from storage.files import load_file, stored_id
-from storage.outbox import claim_due, mark_sent
+from storage.outbox import Lease, claim_due, mark_sent
 from storage.threads import link_thread
 
 PLATFORM = "console"
@@ -42,6 +43,7 @@ class ConsoleChat:
         self.echo = echo
         self.buttons: dict[str, str] = {}
         self.last_ticket_message: str | None = None  # the id of the last message about a ticket shown here
+        self.lease = Lease(f"console-{uuid.uuid4().hex[:12]}", 30.0, frozenset({PLATFORM}), chat=self.chat_id)
 
     def incoming(self, line: str) -> Incoming | None:
         """The neutral message a typed line stands for (None for `:quit`)."""
@@ -82,22 +84,26 @@ class ConsoleChat:
         if msg.callback is None and self.buttons and line.strip().isdigit() and len(line.strip()) <= 2:
             self.out.write(f"(Không có nút [{line.strip()}]; các nút: 1–{len(self.buttons)}.)\n\n")
             return True
-        answers = self.app.dispatcher.handle(msg)
-        self.show(answers, fresh=True)
-        self.deliver_outbox()
+        items = self.app.dispatcher.answer(msg, self.lease)  # written to the outbox, like every runtime's
+        self.buttons = {}
+        mine = [i for i in items if (i.platform, i.chat_id) == (PLATFORM, self.chat_id) and (i.claimed or i.id is None)]
+        self.show([Outgoing.from_dict(i.payload) for i in mine], fresh=False)
+        mark_sent(self.app.engine, [i.id for i in mine if i.id is not None])
+        self.deliver_outbox()  # older messages first (then the answers that waited behind them)
         return True
 
     def deliver_outbox(self) -> None:
-        """Print and mark delivered the queued messages addressed to this console chat."""
+        """Print and mark delivered the queued messages addressed to this console chat (and, in the staff chat,
+        to the staff member's own), in order."""
         chats = [self.chat_id] + ([self.user_id] if self.as_staff and self.user_id != self.chat_id else [])
-        mine = [item for chat in chats
-                for item in claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=chat)]
-        if mine:
-            self.show([Outgoing.from_dict(i.payload) for i in mine], fresh=False)
-            for item in mine:
-                mark_sent(self.app.engine, item.id)
-                if item.payload.get("ticket_code") and item.chat_id == self.user_id:
-                    self._link(item.payload["ticket_code"], str(item.id))
+        for chat in chats:
+            while mine := claim_due(self.app.engine, PLATFORM, limit=200, lease_seconds=5, chat_id=chat,
+                                    owner=self.lease.owner):
+                self.show([Outgoing.from_dict(i.payload) for i in mine], fresh=False)
+                mark_sent(self.app.engine, [i.id for i in mine if i.id is not None])
+                for item in mine:
+                    if item.payload.get("ticket_code") and item.chat_id == self.user_id:
+                        self._link(item.payload["ticket_code"], str(item.id))
 
     def _link(self, code: str, message_id: str) -> None:
         """Remember a message about a ticket shown in this private chat, so `:reply` can answer it."""

@@ -25,3 +25,11 @@ class Transient(DeliveryError):
 
 class Rejected(DeliveryError):
     """The request itself was refused (400): retrying the same request will not help."""
+
+
+class OutsideWindow(DeliveryError):
+    """The messenger takes this message only after the person writes again (Zalo -230)."""
+
+
+class Fatal(DeliveryError):
+    """The runtime cannot go on (the bot token was revoked or is wrong): stop and exit non-zero."""

@@ -1,9 +1,21 @@
-"""The durable-outbox sender: delivers queued messages within Telegram's limits, and never loses one.
+"""The sender: delivers every outgoing message of one platform from the outbox, within the bot's budget.
 
-Limits (defaults): 28.5 messages a second in total (a margin under Telegram's 30), one a second per private
-chat, 20 a minute per group. A 429 pauses every send for `retry_after`; 5xx and network errors are retried
-with backoff; a 403 is recorded on the citizen and the message is given up; each message is marked sent
-right after Telegram accepted it, so a restarted worker does not send it again.
+Messages reach it two ways: the runtime hands over the rows a transaction just wrote and claimed for this
+process (direct answers: sent at once, no polling), and a poller claims what is due in the queue (bulk
+follow-ups, rows left by a process that died, retries due). Each chat's messages go out one at a time in
+the order of their ids; across chats, tokens are granted to answers before other messages and to those
+before bulk (`bot.send_budget`). Failures:
+
+- 429: the destination is held back for `retry_after` (the whole bot only when several destinations get
+  429 at once), and the message is sent after it;
+- 5xx, timeouts, network errors, an HTML error page: retried with backoff, never dropped; while the API
+  keeps failing only one message at a time probes it, and the first success sends everything again;
+- 403 / chat not found / any other 400: the message is refused for good (`failed`);
+- outside the messenger's window (Zalo -230): kept `waiting` until the person writes again.
+
+A message is marked sent right after the messenger accepted it (marks are written in small batches); a
+process killed between the two sends that message again. Leases are renewed while the process lives, so a
+live send is never taken over, and a sent mark is never undone.
 """
 
 from __future__ import annotations
@@ -13,267 +25,545 @@ import contextlib
 import logging
 import random
 import time
+import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
 
-from bot.delivery_errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery_errors import DeliveryError, OutsideWindow, Rejected, RetryAfter, Unreachable
+from bot.logs import OncePer
+from bot.send_budget import Ask, Budget, DatabaseBudget, MemoryBudget, SendLimits
 from storage import outbox
 from storage.citizens import mark_unreachable
 from storage.clock import utcnow
-from storage.models import OutboxMessage
+from storage.outbox import OutboxItem
+
+__all__ = ["OutboxSender", "Progress", "SendLimits", "SenderHub", "Throttle", "new_owner"]
 
 log = logging.getLogger(__name__)
 
 Throttle = Callable[[str], Awaitable[None]]
-Deliver = Callable[[outbox.OutboxItem, Throttle], Awaitable[None]]
+MARK_EVERY = 0.02  # seconds: sent marks are written together (the window a kill can cause a duplicate in)
 
 
 @dataclass
-class SendLimits:
-    """How fast the sender may go."""
+class Progress:
+    """How many of a message's calls went out already (a retry of the same message resumes after them)."""
 
-    global_per_second: float = 28.5
-    private_interval: float = 1.0
-    group_per_minute: int = 20
+    done: int = 0
 
 
-def is_group_chat(chat_id: str) -> bool:
-    """Telegram group and channel ids are negative."""
-    return chat_id.startswith("-")
+Deliver = Callable[[OutboxItem, Throttle, Progress], Awaitable[None]]
 
 
-@dataclass
-class RateLimiter:
-    """Hands out send times: spaced globally, per private chat, and within each group's minute window."""
-
-    limits: SendLimits = field(default_factory=SendLimits)
-    clock: Callable[[], float] = time.monotonic
-    _next_global: float = 0.0
-    _paused_until: float = 0.0
-    _next_chat: dict[str, float] = field(default_factory=dict)
-    _group_sends: dict[str, deque[float]] = field(default_factory=dict)
-    _recent: deque[float] = field(default_factory=deque)
-
-    def _chat_ready(self, chat_id: str, now: float) -> float:
-        if not is_group_chat(chat_id):
-            return self._next_chat.get(chat_id, now)
-        window = self._group_sends.setdefault(chat_id, deque())
-        while window and window[0] <= now - 60.0:
-            window.popleft()
-        if len(window) < self.limits.group_per_minute:
-            return now
-        return window[-self.limits.group_per_minute] + 61.0  # a second of margin for late sends
-
-    def delay_for(self, chat_id: str) -> float:
-        """Seconds until a message to this chat could go out (nothing reserved)."""
-        now = self.clock()
-        return max(0.0, self._chat_ready(chat_id, now) - now, self._paused_until - now)
-
-    def reserve(self, chat_id: str) -> float:
-        """Reserve the next allowed send time for this chat; return the seconds to wait for it."""
-        now = self.clock()
-        slot = max(now, self._next_global, self._paused_until, self._chat_ready(chat_id, now))
-        self._next_global = slot + 1.0 / self.limits.global_per_second
-        if is_group_chat(chat_id):
-            self._group_sends[chat_id].append(slot)
-        else:
-            self._next_chat[chat_id] = slot + self.limits.private_interval
-        if len(self._next_chat) > 50_000:
-            self._next_chat = {k: v for k, v in self._next_chat.items() if v > now}
-        return slot - now
-
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nothing goes out for `seconds`."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
-
-    def paused_for(self) -> float:
-        """Seconds left of a 429 pause."""
-        return max(0.0, self._paused_until - self.clock())
-
-    def _window_wait(self) -> float:
-        """Seconds until fewer than the per-second limit were actually sent within the last second."""
-        now = self.clock()
-        recent = self._recent
-        while recent and recent[0] <= now - 1.0:
-            recent.popleft()
-        if len(recent) < int(self.limits.global_per_second):
-            return 0.0
-        return recent[0] + 1.0 - now + 0.01
-
-    async def wait(self, chat_id: str) -> None:
-        """Sleep until a message to `chat_id` may be sent, and count it as sent now.
-
-        Slots are spaced evenly; a 429 pause made while waiting means taking a new slot after it (so the
-        waiting sends do not all go at once when it ends), and late wake-ups are held back so that no
-        second ever sees more than the limit.
-        """
-        while True:
-            await asyncio.sleep(self.reserve(chat_id))
-            if self.paused_for() > 0:
-                continue
-            held = self._window_wait()
-            if held <= 0:
-                break
-            await asyncio.sleep(held)
-            if self._window_wait() <= 0 and self.paused_for() <= 0:
-                break
-        now = self.clock()
-        self._recent.append(now)
-        if not is_group_chat(chat_id):  # spacing counts from the actual send, even a late one
-            self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), now + self.limits.private_interval)
-
-
-def release(engine: Engine, item_id: int, delay_seconds: float) -> None:
-    """Put a claimed message back unsent, without counting the claim as an attempt."""
-    with Session(engine) as session:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == item_id).values(
-            status=outbox.PENDING, attempts=OutboxMessage.attempts - 1,
-            next_attempt_at=utcnow() + timedelta(seconds=delay_seconds)))
-        session.commit()
+def new_owner() -> str:
+    """A name for this process's senders, unique across restarts and machines."""
+    return f"sender-{uuid.uuid4().hex[:16]}"
 
 
 @dataclass
+class _Entry:
+    item: OutboxItem
+    progress: Progress = field(default_factory=Progress)
+    not_before: float = 0.0
+    failures: int = 0
+    polled: bool = False
+
+
+@dataclass(order=True)
+class _Ask:
+    priority: int
+    order: int
+    not_before: float = field(compare=False, default=0.0)
+    ask: Ask = field(compare=False, default=Ask(""))
+    future: asyncio.Future[None] | None = field(compare=False, default=None)
+
+
 class OutboxSender:
-    """Claims due messages of one platform and delivers them with `deliver(item, throttle)`."""
+    """Delivers the outbox messages of one platform with `deliver(item, throttle, progress)`."""
 
-    engine: Engine
-    platform: str
-    deliver: Deliver
-    limits: SendLimits = field(default_factory=SendLimits)
-    lease_seconds: float = 60.0
-    max_attempts: int = 8
-    max_backoff: float = 600.0
-    poll_interval: float = 0.5
-    window: int = 64
-    defer_after: float = 5.0
-    sent: int = 0
-    failed: int = 0
+    def __init__(self, engine: Engine, platform: str, deliver: Deliver, limits: SendLimits | None = None, *,
+                 budget: Budget | None = None, shared_budget: bool = True, owner: str | None = None,
+                 lease_seconds: float = 15.0, poll_interval: float = 0.25, claim_window: int = 200,
+                 max_backoff: float = 30.0, keep_sent_hours: float = 24.0,
+                 is_group: Callable[[str], bool] = lambda chat: chat.startswith("-"),
+                 on_waiting: Callable[[OutboxItem, str], None] | None = None) -> None:
+        self.engine = engine
+        self.platform = platform
+        self.deliver = deliver
+        self.limits = limits or SendLimits()
+        if budget is None and self.limits.enabled:
+            budget = (DatabaseBudget(engine, platform, self.limits) if shared_budget
+                      else MemoryBudget(self.limits))
+        self.budget = budget
+        self._fallback = MemoryBudget(replace(self.limits, global_per_second=self.limits.global_per_second / 2,
+                                              global_burst=max(1.0, self.limits.global_burst / 2)))
+        self.owner = owner or new_owner()
+        self.lease_seconds = lease_seconds
+        self.poll_interval = poll_interval
+        self.claim_window = claim_window
+        self.max_backoff = max_backoff
+        self.keep_sent = timedelta(hours=keep_sent_hours)
+        self.is_group = is_group
+        self.on_waiting = on_waiting
+        self.sent = 0
+        self.failed = 0
+        self.rate_limited = 0
+        self._queues: dict[str, deque[_Entry]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._polled = 0  # entries held that the poller claimed (its window)
+        self._asks: list[_Ask] = []
+        self._ask_event = asyncio.Event()
+        self._bot_wait_until = 0.0
+        self._poll_event = asyncio.Event()
+        self._marks: list[tuple[str, tuple[Any, ...]]] = []
+        self._sent_ids: list[int] = []
+        self._mark_event = asyncio.Event()
+        self._renewed = time.monotonic()
+        self._expect_claims_until = 0.0
+        self._recent_429: deque[tuple[float, str]] = deque()
+        self._outage = False
+        self._fail_streak = 0
+        self._recovered = asyncio.Event()
+        self._probe = asyncio.Lock()
+        self._in_call: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self._background: list[asyncio.Task[None]] = []
+        self._once = OncePer()
 
-    def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.limits)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._busy: set[str] = set()
-        self._handed: set[asyncio.Task[None]] = set()
+    # ------------------------------------------------------------------ intake
+
+    def submit(self, items: Iterable[OutboxItem]) -> None:
+        """Take over messages a transaction of this process just wrote (and claimed, unless told otherwise)."""
+        poll = False
+        for item in items:
+            if not item.claimed:
+                poll = True
+                continue
+            self._add(item)
+        if poll:  # rows that wait behind older ones of their chat: look for them as those get sent
+            self._expect_claims_until = time.monotonic() + 30.0
+            self._poll_event.set()
+
+    def _add(self, item: OutboxItem, polled: bool = False) -> None:
+        queue = self._queues.setdefault(item.chat_id, deque())
+        entry = _Entry(item, polled=polled)
+        if polled:
+            self._polled += 1
+        if item.id is not None and queue and queue[-1].item.id is not None and item.id < queue[-1].item.id:
+            index = next(i for i, e in enumerate(queue) if e.item.id is None or e.item.id > item.id)
+            queue.insert(max(index, 1 if self._tasks.get(item.chat_id) else 0), entry)
+        else:
+            queue.append(entry)
+        if item.chat_id not in self._tasks and not self._stopping:
+            task = asyncio.get_running_loop().create_task(self._run_chat(item.chat_id))
+            self._tasks[item.chat_id] = task
+
+    @property
+    def held(self) -> int:
+        """Messages this sender holds in memory (being sent or waiting for their turn)."""
+        return sum(len(q) for q in self._queues.values())
+
+    # ------------------------------------------------------------------ running
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; then finish what is being sent and give the rest back."""
+        """Deliver until `stop` is set; then finish what is on the wire and give the rest back."""
+        self.start()
         try:
-            while not stop.is_set():
-                try:
-                    started = await self.fill()
-                except SQLAlchemyError as err:  # the database is down or restarting: keep polling
-                    log.warning("outbox %s: cannot read the queue (%s); retrying", self.platform, err)
-                    started = 0
-                if not started:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.poll_interval)
-                else:
-                    await self._wait_for_room(stop)
+            await stop.wait()
         finally:
             await self.shutdown()
 
-    async def _wait_for_room(self, stop: asyncio.Event) -> None:
-        while len(self._tasks) >= self.window and not stop.is_set():
-            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
-
-    async def fill(self) -> int:
-        """Claim as many due messages as the window has room for and start sending them."""
-        room = self.window - len(self._tasks)
-        if room <= 0:
-            return 0
-        items = await asyncio.to_thread(outbox.claim_due, self.engine, self.platform, room, self.lease_seconds)
-        for item in items:
-            delay = self.limiter.delay_for(item.chat_id)
-            if item.chat_id in self._busy or delay > self.defer_after:
-                await asyncio.to_thread(release, self.engine, item.id, max(delay, 1.0))
-                continue
-            self._busy.add(item.chat_id)
-            task = asyncio.create_task(self._send(item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(items)
+    def start(self) -> None:
+        """Start the background loops (poller, token granter, marks, leases)."""
+        if self._background:
+            return
+        loop = asyncio.get_running_loop()
+        self._background = [loop.create_task(coro) for coro in
+                            (self._poll_loop(), self._grant_loop(), self._mark_loop(), self._lease_loop())]
 
     async def drain(self, timeout: float = 60.0) -> None:
-        """Send until nothing is due (tests and benchmarks)."""
+        """Send until nothing is due or held (tests and benchmarks)."""
+        self.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            started = await self.fill()
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
-            elif not started:
+            if not self._queues and not self._sent_ids and not self._marks:
                 if await asyncio.to_thread(outbox.pending_count, self.engine, self.platform) == 0:
                     return
-                await asyncio.sleep(self.poll_interval)
-        raise TimeoutError("outbox not drained in time")
+                self._poll_event.set()
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"outbox not drained in time ({self.held} held)")
 
-    async def shutdown(self, grace: float = 15.0) -> None:
-        """Stop: finish messages being sent; those not yet handed over go back to the queue at once."""
-        for task in list(self._tasks):
-            if task not in self._handed:
-                task.cancel()
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until this sender holds nothing and has recorded every delivery (tests)."""
+        deadline = time.monotonic() + timeout
+        while self._queues or self._sent_ids or self._marks:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"sender not idle in time ({self.held} held)")
+            await asyncio.sleep(0.01)
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """Stop: calls on the wire get `grace` seconds; everything not sent goes back to the queue."""
+        self._stopping = True
+        waiting = [t for t in self._tasks.values() if t not in self._in_call]
+        for task in waiting:
+            task.cancel()
         if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.wait(set(self._tasks.values()), timeout=grace)
+        await _cancel(list(self._tasks.values()))
+        unsent = [e.item.id for q in self._queues.values() for e in q if e.item.id is not None]
+        self._queues.clear()
+        await _cancel(self._background)
+        self._background = []
+        try:
+            await asyncio.to_thread(self._flush_marks)
+            await asyncio.to_thread(outbox.release, self.engine, unsent, self.owner)
+        except SQLAlchemyError as err:  # the leases run out and another process sends them
+            log.warning("outbox %s: could not give %d messages back at shutdown (%s)", self.platform,
+                        len(unsent), type(err).__name__)
 
-    async def _send(self, item: outbox.OutboxItem) -> None:
-        handed_over = False
+    # ------------------------------------------------------------------ one chat
+
+    async def _run_chat(self, chat: str) -> None:
+        """Send a chat's messages in order, one at a time, until it has none."""
         me = asyncio.current_task()
+        try:
+            while True:
+                queue = self._queues.get(chat)
+                if not queue:
+                    return
+                entry = queue[0]
+                wait = entry.not_before - time.monotonic()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):  # woken early when the messenger is back
+                        await asyncio.wait_for(self._recovered.wait(), wait)
+                    continue
+                stale = self._renewed < time.monotonic() - self.lease_seconds and entry.item.id is not None
+                if stale and not await self._still_mine(entry):
+                    self._pop(chat, entry)
+                    continue
+                try:
+                    done = await self._attempt(entry, me)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - a bug here must not strand the chat's messages
+                    log.error("outbox %s: %s while handling a send; retrying", self.platform, type(err).__name__,
+                              exc_info=err)
+                    entry.not_before = time.monotonic() + 5.0
+                    continue
+                if done:
+                    self._pop(chat, entry)
+        finally:
+            if self._tasks.get(chat) is me:
+                del self._tasks[chat]
+            if self._queues.get(chat) and not self._stopping:  # a message arrived while finishing
+                self._tasks[chat] = asyncio.get_running_loop().create_task(self._run_chat(chat))
+            elif chat in self._queues and not self._queues[chat]:
+                del self._queues[chat]
 
-        async def throttle(chat_id: str) -> None:
-            nonlocal handed_over
-            await self.limiter.wait(chat_id)
-            handed_over = True
+    def _pop(self, chat: str, entry: _Entry) -> None:
+        queue = self._queues.get(chat)
+        if queue and entry in queue:
+            queue.remove(entry)
+            if entry.polled:
+                self._polled -= 1
+
+    async def _still_mine(self, entry: _Entry) -> bool:
+        """After the database was away longer than a lease: whether this process still holds the message."""
+        try:
+            held = await asyncio.to_thread(outbox.still_held, self.engine, [entry.item.id], self.owner,
+                                           self.lease_seconds)
+        except SQLAlchemyError:
+            entry.not_before = time.monotonic() + 1.0
+            return True
+        self._renewed = time.monotonic()
+        return entry.item.id in held
+
+    async def _attempt(self, entry: _Entry, me: asyncio.Task[Any] | None) -> bool:
+        """One try; True when the message is done with (sent or refused for good)."""
+        item = entry.item
+
+        async def throttle(dest: str) -> None:
+            await self._acquire(dest, item.priority, item.id or 0)
             if me is not None:
-                self._handed.add(me)
+                self._in_call.add(me)
 
         try:
-            await self.deliver(item, throttle)
-        except asyncio.CancelledError:
-            if handed_over:  # maybe sent: let the lease decide rather than risk a duplicate now
-                log.warning("outbox %s interrupted while sending", item.id)
+            if self._outage:
+                async with self._probe:
+                    await self.deliver(item, throttle, entry.progress)
             else:
-                await asyncio.shield(asyncio.to_thread(release, self.engine, item.id, 0.0))
-            raise
+                await self.deliver(item, throttle, entry.progress)
         except RetryAfter as err:
-            self.limiter.pause(err.seconds)
-            await self._mark(outbox.mark_retry, item.id, str(err), err.seconds)
+            await self._on_429(entry, err.seconds)
+            return False
         except Unreachable as err:
-            log.info("outbox %s: %s:%s unreachable (%s)", item.id, self.platform, item.chat_id, err)
-            await asyncio.to_thread(mark_unreachable, self.engine, self.platform, item.chat_id)
-            await self._failed(item, f"unreachable: {err}")
+            log.info("outbox %s: %s chat unreachable (%s)", item.id, self.platform, err)
+            await self._guard(mark_unreachable, self.engine, self.platform, item.chat_id)
+            self._refused(item, f"unreachable: {err}")
+            return True
+        except OutsideWindow as err:
+            self._queue_mark("waiting", (item.id, str(err)))
+            if self.on_waiting is not None:
+                await self._guard(self.on_waiting, item, str(err))
+            return True
         except Rejected as err:
-            log.error("outbox %s rejected by %s: %s", item.id, self.platform, err)
-            await self._failed(item, f"rejected: {err}")
-        except (Transient, DeliveryError, Exception) as err:  # noqa: BLE001 - retry, never lose it
-            await self._transient(item, err)
-        else:
-            await self._mark(outbox.mark_sent, item.id)
-            self.sent += 1
+            log.error("outbox %s refused by %s: %s", item.id, self.platform, err)
+            self._refused(item, f"rejected: {err}")
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # noqa: BLE001 - 5xx, network, a bug: retried, never lost
+            self._on_transient(entry, err)
+            return False
         finally:
-            self._busy.discard(item.chat_id)
-            self._handed.discard(me)  # type: ignore[arg-type]
+            if me is not None:
+                self._in_call.discard(me)
+        self._delivered(item)
+        return True
 
-    async def _transient(self, item: outbox.OutboxItem, err: BaseException) -> None:
-        if not isinstance(err, DeliveryError):
-            log.exception("outbox %s: unexpected error", item.id, exc_info=err)
-        if item.attempts >= self.max_attempts:
-            await self._failed(item, f"gave up after {item.attempts} attempts: {err}")
-            return
-        delay = min(self.max_backoff, 2.0 ** item.attempts) * random.uniform(0.8, 1.2)
-        await self._mark(outbox.mark_retry, item.id, f"{type(err).__name__}: {err}", delay)
+    def _delivered(self, item: OutboxItem) -> None:
+        self.sent += 1
+        self._fail_streak = 0
+        if self._outage:
+            self._outage = False
+            log.warning("outbox %s: the messenger answers again; sending everything that waited", self.platform)
+            now = time.monotonic()
+            for queue in self._queues.values():
+                if queue and queue[0].failures:
+                    queue[0].not_before = min(queue[0].not_before, now)
+                    queue[0].failures = 0
+            recovered, self._recovered = self._recovered, asyncio.Event()
+            recovered.set()
+        if item.id is not None:
+            self._sent_ids.append(item.id)
+            self._mark_event.set()
 
-    async def _failed(self, item: outbox.OutboxItem, error: str) -> None:
+    def _refused(self, item: OutboxItem, error: str) -> None:
         self.failed += 1
-        await self._mark(outbox.mark_failed, item.id, error)
+        if item.id is not None:
+            self._queue_mark("failed", (item.id, error))
 
-    async def _mark(self, func: Callable[..., None], *args: object) -> None:
-        await asyncio.shield(asyncio.to_thread(func, self.engine, *args))
+    async def _on_429(self, entry: _Entry, seconds: float) -> None:
+        self.rate_limited += 1
+        chat = entry.item.chat_id
+        now = time.monotonic()
+        entry.not_before = now + seconds
+        recent = self._recent_429
+        while recent and recent[0][0] < now - 1.0:
+            recent.popleft()
+        bot_wide = any(dest != chat for _, dest in recent)
+        recent.append((now, chat))
+        if self.budget is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                await self.budget.hold(None if bot_wide else chat, seconds, self.is_group(chat))
+        if bot_wide:
+            self._bot_wait_until = max(self._bot_wait_until, now + seconds)
+        key = "429-bot" if bot_wide else "429"
+        count = self._once(key)
+        if count:
+            log.warning("outbox %s: 429, waiting %.0f s for %s (%d such answers in the last minute)",
+                        self.platform, seconds, "every chat" if bot_wide else "one chat", count)
+
+    def _on_transient(self, entry: _Entry, err: BaseException) -> None:
+        entry.failures += 1
+        self._fail_streak += 1
+        self._outage = self._outage or self._fail_streak >= 3
+        delay = min(self.max_backoff, 0.5 * 2 ** entry.failures) * random.uniform(0.8, 1.2)
+        entry.not_before = time.monotonic() + delay
+        kind = type(err).__name__
+        count = self._once(f"transient:{kind}")
+        if count:
+            if isinstance(err, DeliveryError):
+                log.warning("outbox %s: %s (%s); retrying (%d failed attempts in the last minute)",
+                            self.platform, kind, str(err)[:200], count)
+            else:
+                log.error("outbox %s: unexpected %s while sending; retrying", self.platform, kind, exc_info=err)
+        if entry.item.id is not None and entry.failures in (1, 5, 20):
+            self._queue_mark("error", (entry.item.id, f"{kind}: {str(err)[:300]}"))
+
+    async def _guard(self, func: Callable[..., Any], *args: Any) -> None:
+        try:
+            await asyncio.to_thread(func, *args)
+        except Exception as err:  # noqa: BLE001 - a side record; the message itself is handled
+            log.warning("outbox %s: %s failed (%s)", self.platform, getattr(func, "__name__", func),
+                        type(err).__name__)
+
+    # ------------------------------------------------------------------ tokens
+
+    async def _acquire(self, dest: str, priority: int, order: int) -> None:
+        """Wait for a token of the budget for one call to `dest`."""
+        if self.budget is None:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ask = _Ask(priority, order, 0.0, Ask(dest, self.is_group(dest), priority >= outbox.BULK), future)
+        self._asks.append(ask)
+        self._ask_event.set()
+        try:
+            await future
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):
+                self._asks.remove(ask)
+            raise
+
+    async def _grant_loop(self) -> None:
+        """Grant tokens to the waiting calls, most urgent first, one budget transaction per round."""
+        while not self._stopping:
+            if not self._asks:
+                self._ask_event.clear()
+                await self._ask_event.wait()
+                continue
+            now = time.monotonic()
+            self._asks = [a for a in self._asks if a.future is not None and not a.future.done()]
+            ready = sorted(a for a in self._asks if a.not_before <= now)
+            if not ready or self._bot_wait_until > now:
+                soonest = min([a.not_before for a in self._asks] + [now + 1.0])
+                wait = max(soonest, self._bot_wait_until) - now
+                self._ask_event.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ask_event.wait(), max(0.005, wait))
+                continue
+            batch = ready[:16]
+            try:
+                assert self.budget is not None
+                waits = await self.budget.grant([a.ask for a in batch])
+            except SQLAlchemyError as err:  # the database is away: a budget of this process's own, at half pace
+                count = self._once("budget")
+                if count:
+                    log.warning("outbox %s: cannot read the shared delivery budget (%s); sending at half pace",
+                                self.platform, type(err).__name__)
+                waits = await self._fallback.grant([a.ask for a in batch])
+            now = time.monotonic()
+            for ask, wait in zip(batch, waits, strict=True):
+                if wait <= 0:
+                    self._asks.remove(ask)
+                    if ask.future is not None and not ask.future.done():
+                        ask.future.set_result(None)
+                else:
+                    ask.not_before = now + wait
+
+    # ------------------------------------------------------------------ the queue
+
+    async def _poll_loop(self) -> None:
+        """Claim what is due in the queue (bulk, retries, messages of a process that died)."""
+        failing = False
+        while not self._stopping:
+            self._poll_event.clear()
+            room = self.claim_window - self._polled
+            if room > 0 and not self._stopping:
+                try:
+                    items = await asyncio.to_thread(outbox.claim_due, self.engine, self.platform, room,
+                                                    self.lease_seconds, owner=self.owner)
+                    if failing:
+                        log.warning("outbox %s: the queue can be read again", self.platform)
+                    failing = False
+                    for item in items:
+                        self._add(item, polled=True)
+                except SQLAlchemyError as err:
+                    if not failing:
+                        log.warning("outbox %s: cannot read the queue (%s); retrying", self.platform,
+                                    type(err).__name__)
+                    failing = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poll_event.wait(), self.poll_interval)
+
+    def _queue_mark(self, kind: str, args: tuple[Any, ...]) -> None:
+        self._marks.append((kind, args))
+        self._mark_event.set()
+
+    async def _mark_loop(self) -> None:
+        """Write the marks in batches; kept and retried while the database is away."""
+        last_prune = 0.0
+        while not self._stopping:
+            await self._mark_event.wait()
+            await asyncio.sleep(MARK_EVERY)  # gather the marks of a few milliseconds into one statement
+            self._mark_event.clear()
+            try:
+                await asyncio.to_thread(self._flush_marks)
+            except SQLAlchemyError as err:
+                count = self._once("marks")
+                if count:
+                    log.warning("outbox %s: cannot record deliveries yet (%s); retrying", self.platform,
+                                type(err).__name__)
+                await asyncio.sleep(1.0)
+                self._mark_event.set()
+                continue
+            if time.monotonic() < self._expect_claims_until:
+                self._poll_event.set()  # a chat's next message may be claimable now
+            if time.monotonic() - last_prune > 600:
+                last_prune = time.monotonic()
+                with contextlib.suppress(SQLAlchemyError):
+                    await asyncio.to_thread(outbox.prune_sent, self.engine, utcnow() - self.keep_sent)
+
+    def _flush_marks(self) -> None:
+        sent, self._sent_ids = self._sent_ids, []
+        try:
+            outbox.mark_sent(self.engine, sent)
+        except BaseException:
+            self._sent_ids[:0] = sent
+            raise
+        while self._marks:
+            kind, args = self._marks[0]
+            if kind == "failed":
+                outbox.mark_failed(self.engine, args[0], self.owner, args[1])
+            elif kind == "waiting":
+                outbox.mark_waiting(self.engine, args[0], self.owner, args[1])
+            elif kind == "error":
+                outbox.note_error(self.engine, args[0], args[1])
+            self._marks.pop(0)
+
+    async def _lease_loop(self) -> None:
+        """Renew the leases of what this process holds, well before they run out."""
+        while not self._stopping:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await asyncio.to_thread(outbox.renew, self.engine, self.owner, self.lease_seconds)
+                self._renewed = time.monotonic()
+            except SQLAlchemyError:
+                pass
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel tasks and wait for them (again, should one swallow its cancellation in a race)."""
+    while tasks := [t for t in tasks if not t.done()]:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=1.0)
+
+
+class SenderHub:
+    """The senders of this process, one per platform, and the lease its transactions claim answers with."""
+
+    def __init__(self, owner: str | None = None, lease_seconds: float = 15.0) -> None:
+        self.owner = owner or new_owner()
+        self.lease_seconds = lease_seconds
+        self.senders: dict[str, OutboxSender] = {}
+
+    def add(self, sender: OutboxSender) -> OutboxSender:
+        """Register a platform's sender (it takes this process's owner name)."""
+        sender.owner = self.owner
+        sender.lease_seconds = self.lease_seconds
+        self.senders[sender.platform] = sender
+        return sender
+
+    @property
+    def lease(self) -> outbox.Lease | None:
+        """What a transaction claims its messages with: this process, for the platforms it sends to."""
+        if not self.senders:
+            return None
+        return outbox.Lease(self.owner, self.lease_seconds, frozenset(self.senders))
+
+    def submit(self, items: Iterable[OutboxItem]) -> None:
+        """Hand each message to its platform's sender (messages for other platforms stay queued)."""
+        by_platform: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            by_platform.setdefault(item.platform, []).append(item)
+        for platform, mine in by_platform.items():
+            sender = self.senders.get(platform)
+            if sender is not None:
+                sender.submit(mine)

@@ -46,8 +46,12 @@ def zalo_configured(settings: Settings) -> bool:
     return bool(s.zalo_access_token or (s.zalo_refresh_token and s.zalo_app_id and s.zalo_app_secret))
 
 
-async def serve(app: Any, stop: asyncio.Event | None = None, *, http_only: bool = False) -> None:
-    """Run all configured services until `stop` is set (or a signal arrives)."""
+async def serve(app: Any, stop: asyncio.Event | None = None, *, http_only: bool = False) -> list[str]:
+    """Run all configured services until `stop` is set (or a signal arrives); returns those that failed.
+
+    A service that cannot go on (a messenger's token refused, a bug) stops all of them, so that the process
+    exits non-zero and its supervisor restarts it or someone looks.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -57,26 +61,34 @@ async def serve(app: Any, stop: asyncio.Event | None = None, *, http_only: bool 
     if not services:
         raise SystemExit("No messenger configured (set TELEGRAM_BOT_TOKEN or ZALO_ACCESS_TOKEN).")
     tasks = [asyncio.create_task(run(app, stop), name=name) for name, run in services]
+    failed: list[str] = []
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                log.error("%s stopped: %r", task.get_name(), task.exception())
-                stop.set()
+        if any(task.exception() is not None for task in done):
+            stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            err = task.exception() if not task.cancelled() else None
+            if err is not None:
+                failed.append(task.get_name())
+                log.error("%s stopped: %s: %s", task.get_name(), type(err).__name__, str(err)[:300])
     finally:
         stop.set()
+    return failed
 
 
-def main(settings: Settings, *, http_only: bool = False) -> None:
-    """Build the app and serve every configured service (`http_only`: the HTTP server alone, for `serve`)."""
+def main(settings: Settings, *, http_only: bool = False) -> int:
+    """Build the app and serve every configured service (`http_only`: the HTTP server alone, for `serve`);
+    the exit status (1 when one failed)."""
     from bot.app import build_app
+    from bot.logs import setup_logging
     from bot.scheduler import start_scheduler
 
-    logging.getLogger("bot").setLevel(logging.INFO)
+    setup_logging(settings.log_level, settings.secrets)
     app = build_app(settings)
     scheduler = start_scheduler(app)
     try:
-        asyncio.run(serve(app, http_only=http_only))
+        failed = asyncio.run(serve(app, http_only=http_only))
     finally:
         scheduler.shutdown(wait=False)
+    return 1 if failed else 0

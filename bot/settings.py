@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     zalo_webhook_port: int = 8081
     zalo_webhook_path: str = "/zalo/webhook"
 
+    # delivery, logs and personal data (issue 11)
+    delivery_budget: str = "database"
+    telegram_messages_per_second: float = 28.5
+    telegram_group_messages_per_minute: float = 20.0
+    zalo_messages_per_second: float = 15.0
+    outbox_keep_sent_hours: float = 24.0
+    outbox_lease_seconds: float = 15.0
+    log_level: str = "INFO"
+
     @field_validator("admin_ids", "telegram_admin_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: object) -> list[str]:
@@ -144,6 +153,12 @@ class Settings(BaseSettings):
                 out.add((platform, user))
         out.update(("telegram", i) for i in self.telegram_admin_ids)
         return out
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        return [v for v in (self.telegram_bot_token, self.telegram_webhook_secret, self.zalo_access_token,
+                            self.zalo_app_secret, self.zalo_refresh_token, self.zalo_oa_secret_key) if v]
 
     @property
     def staff_chat_address(self) -> tuple[str, str]:

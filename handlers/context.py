@@ -12,7 +12,6 @@ from handlers.config import HandlerSettings
 from handlers.i18n import translate
 from knowledge import KnowledgeBase, Matcher
 from messaging.types import Button, Incoming, Outgoing
-from storage import outbox
 from storage.models import Citizen, Conversation, StaffMember, Ticket
 
 DRAFT = "draft"  # conversation data: the feedback being written; kept when the citizen leaves the form
@@ -33,6 +32,7 @@ class Context:
     is_admin: bool = False
     state: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    later: list[tuple[str, str, Outgoing]] = field(default_factory=list)  # written by the dispatcher
 
     @property
     def lang(self) -> str:
@@ -79,8 +79,8 @@ class Context:
         return Outgoing(text=text, buttons=buttons, **kwargs)
 
     def send_later(self, platform: str, chat_id: str, message: Outgoing) -> None:
-        """Queue a message in the durable outbox (committed with this update's changes)."""
-        outbox.enqueue(self.session, platform, chat_id, message.to_dict())
+        """Queue a message to another chat in the durable outbox (written with this update's changes)."""
+        self.later.append((platform, str(chat_id), message))
 
     def notify_citizen(self, citizen: Citizen, message: Outgoing) -> None:
         """Queue a message to a citizen's chat."""

@@ -20,21 +20,24 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from handlers import feedback, my_tickets, procedure_guide, staff, staff_reports, start, survey, ticket_thread
+from handlers import feedback, my_tickets, privacy, procedure_guide, staff, staff_reports, start, survey, ticket_thread
 from handlers.config import HandlerSettings
 from handlers.context import Context
 from handlers.flood import FloodGuard
 from handlers.i18n import LANGUAGES, translate
 from handlers.keyboards import main_menu, menu_row
 from knowledge import KnowledgeBase, Matcher
+from messaging.clean import clean_incoming
 from messaging.types import Button, Incoming, Outgoing
 from storage.conversations import ConversationChange, save_conversation, save_conversations
-from storage.db import connection_was_lost, session_scope
+from storage.db import connection_was_lost, describe, session_scope
+from storage.outbox import ANSWER, NOTICE, Lease, NewMessage, OutboxItem, add_messages
 from storage.senders import Identity, Sender, load_sender, load_senders
 from storage.statuses import status as status_of
 from storage.threads import ticket_for_thread
@@ -58,6 +61,8 @@ CITIZEN_COMMANDS: dict[str, Route] = {
     "privacy": start.privacy,
     "procedures": start.procedures_prompt,
     "thutuc": start.procedures_prompt,
+    "mydata": privacy.my_data,
+    "forget": privacy.forget,
 }
 
 MENU_BUTTONS: dict[str, Route] = {
@@ -94,18 +99,38 @@ class Dispatcher:
         self.flood = FloodGuard(settings.flood_max_messages, settings.flood_window_seconds)
 
     def handle(self, msg: Incoming) -> list[Outgoing]:
-        """Handle one update; never raises."""
-        refused, missed = self._flood_step(msg)
-        return refused if refused is not None else self._with_missed(msg, missed, self._transact(msg))
+        """Handle one update and return its answers in memory (tests and tools); never raises.
+
+        Messages to other chats are written to the outbox for a sender to claim. Runtimes use `answer`,
+        which writes the answers too.
+        """
+        return self._run([msg], None)[0]
 
     def handle_many(self, msgs: list[Incoming]) -> list[list[Outgoing]]:
-        """Handle updates in order, in as few transactions as possible; never raises.
+        """`handle` for several updates, in order, in as few transactions as possible; never raises."""
+        return self._run(msgs, None)
 
-        They are handled in rounds that hold at most one update per sender, so a sender's updates keep their
-        order and each sees the state the previous one left; a round is one transaction. When a round fails,
-        its updates are handled again in one transaction each, so a bad update costs the others nothing.
+    def answer(self, msg: Incoming, lease: Lease | None) -> list[OutboxItem]:
+        """Handle one update; every message it produces is written to the outbox in its transaction.
+
+        Returned in order, claimed by `lease` for the caller's senders (see `outbox.add_messages`). When the
+        database is down, the "busy" answer comes back unstored (id None) for the sender to try from memory.
         """
-        answers: list[list[Outgoing]] = [[] for _ in msgs]
+        return self.answer_many([msg], lease)[0]
+
+    def answer_many(self, msgs: list[Incoming], lease: Lease | None) -> list[list[OutboxItem]]:
+        """`answer` for several updates, in order, in as few transactions as possible; never raises."""
+        return self._run(msgs, lease, durable=True)
+
+    def _run(self, msgs: list[Incoming], lease: Lease | None, durable: bool = False) -> list[Result]:
+        """Clean, flood-check and handle updates in rounds that hold at most one update per sender.
+
+        A sender's updates keep their order and each sees the state the previous one left; a round is one
+        transaction. When a round fails, its updates are handled again in one transaction each, so a bad
+        update costs the others nothing.
+        """
+        msgs = [clean_incoming(msg) for msg in msgs]
+        results: list[Result] = [[] for _ in msgs]
         admitted: list[int] = []
         missed: dict[int, int] = {}
         for i, msg in enumerate(msgs):
@@ -113,11 +138,12 @@ class Dispatcher:
             if refused is None:
                 admitted.append(i)
             else:
-                answers[i] = refused
+                results[i] = _unstored(msg, refused) if durable else refused
         for members in _rounds(msgs, admitted):
-            for i, out in zip(members, self._handle_round([msgs[i] for i in members]), strict=True):
-                answers[i] = self._with_missed(msgs[i], missed[i], out)
-        return answers
+            outcomes = self._handle_round([msgs[i] for i in members], lease, durable, [missed[i] for i in members])
+            for i, out in zip(members, outcomes, strict=True):
+                results[i] = out
+        return results
 
     def _flood_step(self, msg: Incoming) -> tuple[list[Outgoing] | None, int]:
         """The answer to a private message over the flood limit (a warning once, then nothing), else None;
@@ -141,12 +167,12 @@ class Dispatcher:
         note = translate(_flood_language(msg, self.settings.default_language), "flood.missed", count=missed)
         return start.leading(note, answers)
 
-    def _transact(self, msg: Incoming) -> list[Outgoing]:
+    def _transact(self, msg: Incoming, lease: Lease | None = None, durable: bool = False, missed: int = 0) -> Result:
         """One update in its own transaction."""
         for attempt in (1, 2):
             try:
                 with session_scope(self.engine) as session:
-                    return self._handle(session, msg)
+                    return self._write(session, [msg], [self._handle(session, msg)], lease, durable, [missed])[0]
             except SQLAlchemyError as err:
                 if attempt == 1 and isinstance(err, IntegrityError):
                     # another worker wrote the same row first (a first contact from two chats at once, say):
@@ -157,53 +183,81 @@ class Dispatcher:
                 if attempt == 1 and connection_was_lost(err):
                     log.warning("Database connection lost; handling update %s:%s again", msg.platform, msg.update_id)
                     continue  # nothing was committed, and the pool has replaced its stale connections
-                log.exception("Database error while handling an update from %s:%s", msg.platform, msg.user_id)
+                log.error("Database error while handling an update from %s: %s", msg.platform, describe(err))
             except Exception:
-                log.exception("Bug while handling an update from %s:%s", msg.platform, msg.user_id)
+                log.exception("Bug while handling an update from %s", msg.platform)
             break
-        return [Outgoing(translate(self.settings.default_language, "error.busy"))]
+        busy = self._with_missed(msg, missed, [Outgoing(translate(self.settings.default_language, "error.busy"))])
+        return _unstored(msg, busy) if durable else busy
 
-    def _handle_round(self, msgs: list[Incoming]) -> list[list[Outgoing]]:
+    def _handle_round(self, msgs: list[Incoming], lease: Lease | None, durable: bool,
+                      missed: list[int]) -> list[Result]:
         """Updates of distinct senders in one transaction; one transaction each when that fails."""
         if len(msgs) > 1 and can_mark_many(self.engine):
             try:
                 with session_scope(self.engine) as session:
-                    return self._handle_together(session, msgs)
+                    return self._write(session, msgs, self._handle_together(session, msgs), lease, durable, missed)
             except Exception as err:  # noqa: BLE001 - handled again one by one, which logs what went wrong
-                log.info("%d updates handled together failed (%s); handling them one by one", len(msgs), err)
-        return [self._transact(msg) for msg in msgs]
+                log.info("%d updates handled together failed (%s); handling them one by one", len(msgs),
+                         type(err).__name__)
+        return [self._transact(msg, lease, durable, n) for msg, n in zip(msgs, missed, strict=True)]
 
-    def _handle(self, session: Session, msg: Incoming) -> list[Outgoing]:
+    def _write(self, session: Session, msgs: list[Incoming], handled: list[Handled], lease: Lease | None,
+               durable: bool, missed: list[int]) -> list[Result]:
+        """Write what the updates produced to the outbox with one statement: their answers when `durable`,
+        and their messages to other chats. Returns each update's answers, or (durable) its stored rows.
+
+        `missed`: per update, how many of the sender's messages the flood limit refused before it (a note
+        leads its answers)."""
+        handled = [(self._with_missed(msg, n, answers), later)
+                   for msg, n, (answers, later) in zip(msgs, missed, handled, strict=True)]
+        new: list[NewMessage] = []
+        index_of: list[int] = []
+        for i, (msg, (answers, later)) in enumerate(zip(msgs, handled, strict=True)):
+            if durable:
+                new += [_answer_message(msg, out) for out in answers]
+                index_of += [i] * len(answers)
+            new += [NewMessage(platform, chat_id, out.to_dict(), NOTICE) for platform, chat_id, out in later]
+            index_of += [i] * len(later)
+        items = add_messages(session, new, lease) if new else []
+        if not durable:
+            return [answers for answers, _ in handled]
+        results: list[Result] = [[] for _ in msgs]
+        for i, item in zip(index_of, items, strict=True):
+            results[i].append(item)
+        return results
+
+    def _handle(self, session: Session, msg: Incoming) -> Handled:
         if msg.update_id is not None and already_processed(session, msg.platform, msg.update_id):
-            return []
+            return [], []
         sender = load_sender(session, _identity(msg), language=self.settings.default_language)
-        out, change = self._respond(session, msg, sender)
+        out, later, change = self._respond(session, msg, sender)
         if change is not None:
             save_conversation(session, *change)
-        return out
+        return out, later
 
-    def _handle_together(self, session: Session, msgs: list[Incoming]) -> list[list[Outgoing]]:
+    def _handle_together(self, session: Session, msgs: list[Incoming]) -> list[Handled]:
         """Distinct senders' updates: marked in one statement, senders read in one, states saved in one."""
         new = mark_new(session, [(msg.platform, msg.update_id) for msg in msgs if msg.update_id is not None])
         fresh = [msg.update_id is None or (msg.platform, msg.update_id) in new for msg in msgs]
         senders = load_senders(session, [_identity(msg) for msg, ok in zip(msgs, fresh, strict=True) if ok],
                                language=self.settings.default_language)
-        answers: list[list[Outgoing]] = []
+        handled: list[Handled] = []
         changes: list[ConversationChange] = []
         for msg, ok in zip(msgs, fresh, strict=True):
             if not ok:  # delivered again: handled before
-                answers.append([])
+                handled.append(([], []))
                 continue
-            out, change = self._respond(session, msg, senders[(msg.platform, msg.user_id)])
-            answers.append(out)
+            out, later, change = self._respond(session, msg, senders[(msg.platform, msg.user_id)])
+            handled.append((out, later))
             if change is not None:
                 changes.append(change)
         save_conversations(session, changes)
-        return answers
+        return handled
 
     def _respond(self, session: Session, msg: Incoming,
-                 sender: Sender) -> tuple[list[Outgoing], ConversationChange | None]:
-        """The answers to an update, and its conversation's new state and data when they changed."""
+                 sender: Sender) -> tuple[list[Outgoing], list[Later], ConversationChange | None]:
+        """The answers to an update, its messages to other chats, and its conversation's new state."""
         citizen, member, conv = sender.citizen, sender.staff, sender.conversation
         is_admin = (msg.platform, msg.user_id) in self.settings.admins or bool(member and member.is_admin)
         ctx = Context(incoming=msg, session=session, settings=self.settings, kb=self.kb, matcher=self.matcher,
@@ -211,7 +265,25 @@ class Dispatcher:
                       state=conv.state, data=copy.deepcopy(conv.data or {}))  # nested: the feedback draft
         out = group_route(ctx) if msg.is_group else route(ctx)
         changed = (ctx.state, ctx.data) != (conv.state, conv.data)
-        return out, ((conv, ctx.state, ctx.data) if changed else None)
+        return out, ctx.later, ((conv, ctx.state, ctx.data) if changed else None)
+
+
+Later = tuple[str, str, Outgoing]  # (platform, chat_id, message) to another chat
+Handled = tuple[list[Outgoing], list[Later]]  # an update's answers and its messages to other chats
+Result = list[Any]  # an update's answers (Outgoing), or its stored messages (OutboxItem) when durable
+
+
+def _answer_message(msg: Incoming, out: Outgoing) -> NewMessage:
+    """A direct answer as an outbox row: into the update's chat (and forum topic) unless it names another."""
+    same_chat = out.chat_id in (None, msg.chat_id)
+    return NewMessage(out.platform or msg.platform, out.chat_id or msg.chat_id, out.to_dict(), ANSWER,
+                      msg.thread_id if same_chat else None)
+
+
+def _unstored(msg: Incoming, answers: list[Outgoing]) -> list[OutboxItem]:
+    """Answers that are not stored (the database is down, or no transaction was needed): sent from memory."""
+    return [OutboxItem(None, m.platform, m.chat_id, m.payload, 0, ANSWER, m.thread_id)
+            for m in (_answer_message(msg, out) for out in answers)]
 
 
 def _flood_language(msg: Incoming, default: str) -> str:
@@ -241,8 +313,8 @@ def _rounds(msgs: list[Incoming], indices: list[int]) -> list[list[int]]:
 
 def refuse_banned(ctx: Context) -> list[Outgoing] | None:
     """A banned citizen is told so (and the attempt is logged); staff are never refused here."""
-    if not ctx.citizen.banned or ctx.is_staff:
-        return None
+    if not ctx.citizen.banned or ctx.is_staff or privacy.is_data_request(ctx.incoming):
+        return None  # a ban never takes away the right to see or erase one's data
     msg = ctx.incoming
     log_security_event(ctx.session, msg.platform, msg.user_id, "banned_message", (msg.text or "")[:100])
     return [ctx.reply(ctx.t("error.banned"))]
@@ -410,6 +482,7 @@ BUTTON_PREFIXES: tuple[tuple[str, ButtonRoute], ...] = (  # handler(ctx, data af
     ("tk:", ticket_thread.on_button),
     ("sv:", lambda ctx, rest: survey.on_button(ctx, "sv:" + rest)),
     ("p:", procedure_guide.on_button),
+    ("privacy:", privacy.on_button),
 )
 
 

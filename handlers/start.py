@@ -7,6 +7,7 @@ from dataclasses import replace
 from handlers.context import Context
 from handlers.feedback import left_note
 from handlers.keyboards import consent_buttons, main_menu, menu_row
+from handlers.privacy import NOTICE_VERSION
 from messaging.types import Button, Outgoing
 from storage.citizens import give_consent, withdraw_consent
 from storage.clock import format_local
@@ -38,7 +39,7 @@ def on_consent(ctx: Context, answer: str, then: str) -> list[Outgoing]:
     """Record an explicit yes (and continue where asked), or a no."""
     if answer != "yes":
         return [ctx.reply(ctx.t("consent.declined"), main_menu(ctx.t))]
-    give_consent(ctx.session, ctx.citizen)
+    give_consent(ctx.session, ctx.citizen, NOTICE_VERSION)
     if then == "fb":
         from handlers.feedback import begin  # the feedback flow asked for consent first
 

@@ -6,7 +6,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.clock import utcnow
-from storage.models import Citizen
+from storage.models import Citizen, ConsentRecord
 
 
 def get_citizen(session: Session, platform: str, user_id: str) -> Citizen | None:
@@ -51,15 +51,21 @@ def refresh_citizen(citizen: Citizen, chat_id: str, display_name: str | None, us
         citizen.unreachable_at = None
 
 
-def give_consent(session: Session, citizen: Citizen) -> None:
-    """Record the citizen's explicit consent to keep their personal data."""
+def give_consent(session: Session, citizen: Citizen, notice_version: str) -> None:
+    """Record the citizen's explicit consent to keep their personal data, with when and under which notice."""
     citizen.consent_at = utcnow()
+    citizen.consent_version = notice_version
     session.add(citizen)
+    session.add(ConsentRecord(citizen_id=citizen.id or 0, given=True, notice_version=notice_version,
+                              at=citizen.consent_at))
 
 
 def withdraw_consent(session: Session, citizen: Citizen) -> None:
-    """Withdraw consent and forget the stored phone number."""
+    """Withdraw consent and forget the stored phone number (the withdrawal is recorded too)."""
+    session.add(ConsentRecord(citizen_id=citizen.id or 0, given=False,
+                              notice_version=citizen.consent_version or "-", at=utcnow()))
     citizen.consent_at = None
+    citizen.consent_version = None
     citizen.phone = None
     session.add(citizen)
 

@@ -20,7 +20,12 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (pre-ping)."""
+    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL.
+
+    Statement parameters never appear in logs or in the text of database errors (`hide_parameters`): they
+    hold what citizens wrote and their phone numbers.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
@@ -61,6 +66,16 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` up to `revision` with Alembic."""
     command.upgrade(alembic_config(url), revision)
+
+
+def describe(err: BaseException) -> str:
+    """A database error for the log: its kind, SQLSTATE and statement, never its values or the server's detail
+    (which can quote a row: a description, a phone number)."""
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    kind = type(orig).__name__ if orig is not None else type(err).__name__
+    statement = " ".join(str(getattr(err, "statement", "") or "").split())
+    return f"{kind}{f' ({code})' if code else ''}{f' in: {statement[:300]}' if statement else ''}"
 
 
 def connection_was_lost(err: BaseException) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, SmallInteger, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from storage.clock import utcnow
@@ -24,6 +24,7 @@ class Citizen(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=255)
     language: str = Field(default="vi", max_length=8)
     consent_at: datetime | None = None
+    consent_version: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
     banned: bool = False
     ban_reason: str | None = Field(default=None, max_length=500)
@@ -210,20 +211,55 @@ class TicketThread(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message to deliver later (staff answers, notifications), written before it is sent."""
+    """A message to deliver, written in the transaction that produced it (direct answers included).
 
-    __table_args__ = (Index("ix_outbox_due", "platform", "status", "next_attempt_at"),)
+    `priority`: 0 a direct answer, 1 a message an update caused for another chat, 2 bulk (follow-ups).
+    `owner`/`next_attempt_at`: the sender process holding it while `status` is "sending", and its lease.
+    """
+
+    __table_args__ = (
+        Index("ix_outbox_queue", "platform", "priority", "id",
+              postgresql_where=text("status IN ('pending', 'sending')"),
+              sqlite_where=text("status IN ('pending', 'sending')")),
+        Index("ix_outbox_unsent_chat", "platform", "chat_id", "id",
+              postgresql_where=text("status IN ('pending', 'sending', 'waiting')"),
+              sqlite_where=text("status IN ('pending', 'sending', 'waiting')")),
+        Index("ix_outbox_owner", "owner", postgresql_where=text("status = 'sending'"),
+              sqlite_where=text("status = 'sending'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)
     chat_id: str = Field(max_length=64)
+    thread_id: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16)
+    priority: int = Field(default=2, sa_column=Column(SmallInteger, nullable=False, server_default="2"))
+    owner: str | None = Field(default=None, max_length=64)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class SendBudget(SQLModel, table=True):
+    """The delivery budget shared by every sender process: one token bucket per bot and per destination."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    tokens: float
+    stamp: float  # seconds since the epoch of the last refill
+    hold_until: float = 0.0  # a 429's retry_after: nothing goes to this destination (or the bot) before
+
+
+class ConsentRecord(SQLModel, table=True):
+    """A citizen gave or withdrew consent to keep their personal data, under one version of the notice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    given: bool
+    notice_version: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class ProcessedUpdate(SQLModel, table=True):

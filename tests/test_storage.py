@@ -184,15 +184,15 @@ def test_outbox_delivers_each_message_once_and_retries_later(any_engine) -> None
         outbox.enqueue(s, "telegram", "100", Outgoing("xin chào", buttons=((Button("A", "a"),),)).to_dict())
         outbox.enqueue(s, "telegram", "200", Outgoing("lần hai").to_dict())
         s.commit()
-    first = outbox.claim_due(any_engine, "telegram", limit=10)
+    first = outbox.claim_due(any_engine, "telegram", limit=10, owner="w1")
     assert [i.chat_id for i in first] == ["100", "200"]
     assert Outgoing.from_dict(first[0].payload).buttons[0][0].data == "a"
-    assert outbox.claim_due(any_engine, "telegram") == []  # leased: no other worker takes them
-    outbox.mark_sent(any_engine, first[0].id)
-    outbox.mark_retry(any_engine, first[1].id, "429", delay_seconds=0)
-    again = outbox.claim_due(any_engine, "telegram")
+    assert outbox.claim_due(any_engine, "telegram", owner="w2") == []  # leased: no other worker takes them
+    outbox.mark_sent(any_engine, [first[0].id])
+    outbox.release(any_engine, [first[1].id], "w1", error="429", count_attempt=True)
+    again = outbox.claim_due(any_engine, "telegram", owner="w2")
     assert [(i.chat_id, i.attempts) for i in again] == [("200", 2)]
-    outbox.mark_failed(any_engine, again[0].id, "400 chat not found")
+    outbox.mark_failed(any_engine, again[0].id, "w2", "400 chat not found")
     assert outbox.pending_count(any_engine, "telegram") == 0
 
 

@@ -87,7 +87,7 @@ async def test_long_answer_reaches_the_chat_split_and_complete() -> None:
         create_all(engine)
         runtime = AiogramRuntime(tg.token, tg.api_base, None, engine)
         body = "\n\n".join(f"Bước {i}. " + "nộp hồ sơ " * 80 + "xong." for i in range(20))
-        await runtime.delivery.send(Outgoing(body, buttons=((Button("Menu", "m:menu"),),)), "5", direct=True)
+        await runtime.delivery.send(Outgoing(body, buttons=((Button("Menu", "m:menu"),),)), "5")
         await runtime.stop()
         sent: list[Any] = tg.sent_to(5)
         assert len(sent) > 1 and all(len(s.text) <= 4096 for s in sent)

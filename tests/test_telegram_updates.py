@@ -96,8 +96,10 @@ async def test_every_fixture_update_through_the_webhook_gets_no_5xx_and_polite_h
                 before = len(tg.sent)
                 status = await bot.post_webhook(raw)
                 assert status == 200, path.name
-                await asyncio.sleep(0.05)
-                answered = len(tg.sent) > before
-                assert answered == (path.stem in ANSWERED), path.name
+                if path.stem in ANSWERED:  # several fixtures share a chat: its answers are paced 1 a second
+                    await tg.wait_for(lambda before=before: len(tg.sent) > before, 5, what=path.name)
+                else:
+                    await asyncio.sleep(0.2)
+                    assert len(tg.sent) == before, path.name
             assert all(c.status < 500 for c in tg.calls)
             assert bot.runtime is not None and bot.runtime.skipped == len(UNPARSEABLE)

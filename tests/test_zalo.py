@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -18,11 +20,12 @@ from bot.settings import Settings
 from bot.zalo.client import ZaloClient, ZaloTokens
 from bot.zalo.convert import BUTTON_PREFIX, event_to_incoming
 from bot.zalo.render import MAX_BUTTONS, render
-from bot.zalo.service import ZALO_LIMITS, run_zalo, send_outgoing, webhook_app
+from bot.zalo.service import make_zalo_sender, run_zalo, webhook_app
 from knowledge import KnowledgeBase
 from messaging.types import Button, Outgoing
 from storage.credentials import load_credential
-from storage.models import Citizen, Ticket
+from storage.models import Citizen, OutboxMessage, Ticket
+from storage.outbox import claim_due, mark_sent
 from tests.chat_driver import Chat, ticket_code_in
 from tests.fake_zalo.server import FakeZalo
 
@@ -42,9 +45,12 @@ class Bot:
     client: ZaloClient
     url: str
     zalo: FakeZalo
+    sender: OutboxSender
 
     async def event(self, name: str, message: dict | None = None, **kw: object) -> int:
-        return await self.zalo.post_event(self.url, self.zalo.event(USER, name, message or {}), **kw)
+        status = await self.zalo.post_event(self.url, self.zalo.event(USER, name, message or {}), **kw)
+        await self.sender.idle()
+        return status
 
     async def say(self, text: str, msg_id: str | None = None) -> int:
         self._n = getattr(self, "_n", 0) + 1
@@ -54,10 +60,7 @@ class Bot:
         return await self.say(BUTTON_PREFIX + data)
 
     async def drain_outbox(self) -> None:
-        async def deliver(item, throttle) -> None:  # noqa: ANN001
-            await send_outgoing(self.client, item.chat_id, Outgoing.from_dict(item.payload), throttle)
-
-        await OutboxSender(self.app.engine, "zalo", deliver, ZALO_LIMITS, poll_interval=0.05).drain(timeout=20)
+        await self.sender.drain(timeout=20)
 
 
 @pytest.fixture
@@ -66,17 +69,34 @@ async def zalo() -> AsyncIterator[FakeZalo]:
         yield fake
 
 
-@pytest.fixture
-async def bot(zalo: FakeZalo, settings: Settings, core_kb: KnowledgeBase) -> AsyncIterator[Bot]:
-    app = build_app(zalo_settings(settings, zalo), kb=core_kb)
+@asynccontextmanager
+async def zalo_bot(zalo: FakeZalo, settings: Settings, kb: KnowledgeBase,
+                   env: tuple[str, str] | None = None) -> AsyncIterator[Bot]:
+    """The bot's webhook and Zalo sender against the fake OA (a fresh app: a new process, same database).
+
+    `env`: the access and refresh token in the environment (default: the fake's current ones)."""
+    extra = {"zalo_access_token": env[0], "zalo_refresh_token": env[1]} if env else {}
+    app = build_app(zalo_settings(settings, zalo, **extra), kb=kb)
     async with aiohttp.ClientSession() as session:
-        tokens = ZaloTokens(app.engine, zalo.base_url, zalo.app_id, zalo.app_secret, zalo.access_token,
-                            zalo.refresh_token)
+        tokens = ZaloTokens(app.engine, zalo.base_url, zalo.app_id, zalo.app_secret, app.settings.zalo_access_token,
+                            app.settings.zalo_refresh_token)
+        await tokens.load()
         client = ZaloClient(zalo.base_url, tokens, session)
+        sender = make_zalo_sender(app, client, poll_interval=0.05, max_backoff=0.5)
+        sender.start()
         server = TestServer(webhook_app(app, client))
         await server.start_server()
-        yield Bot(app, client, str(server.make_url(app.settings.zalo_webhook_path)), zalo)
-        await server.close()
+        try:
+            yield Bot(app, client, str(server.make_url(app.settings.zalo_webhook_path)), zalo, sender)
+        finally:
+            await sender.shutdown()
+            await server.close()
+
+
+@pytest.fixture
+async def bot(zalo: FakeZalo, settings: Settings, core_kb: KnowledgeBase) -> AsyncIterator[Bot]:
+    async with zalo_bot(zalo, settings, core_kb) as running:
+        yield running
 
 
 async def test_following_the_oa_greets_and_asks_for_consent(bot: Bot, zalo: FakeZalo) -> None:
@@ -138,7 +158,8 @@ async def test_expired_access_token_is_refreshed_and_the_new_pair_kept(bot: Bot,
     zalo.expire_token()
     await bot.say("/help")
     assert zalo.refreshes == 1 and zalo.to(USER)
-    assert load_credential(bot.app.engine, "zalo_refresh_token") == zalo.refresh_token
+    stored = json.loads(load_credential(bot.app.engine, "zalo_tokens") or "{}")
+    assert (stored["access"], stored["refresh"]) == (zalo.access_token, zalo.refresh_token)
 
 
 async def test_user_who_left_the_oa_is_recorded_unreachable(bot: Bot, zalo: FakeZalo) -> None:
@@ -186,6 +207,154 @@ async def test_run_zalo_serves_the_webhook_until_stopped(zalo: FakeZalo, setting
             break
         except aiohttp.ClientConnectionError:
             await asyncio.sleep(0.1)
+    await zalo_wait(lambda: bool(zalo.to(USER)))
     assert status == 200 and "Xin chào" in zalo.to(USER)[0].text
     stop.set()
     await asyncio.wait_for(task, 20)
+
+
+async def zalo_wait(predicate, timeout: float = 10.0) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+# ---------------------------------------------------------------- signatures: fixed vectors
+
+# Computed once with `printf '%s' "<app_id><body><timestamp><oa_secret_key>" | sha256sum` (Zalo's formula:
+# mac = sha256(appId + data + timeStamp + OAsecretKey)), not with any code of the bot.
+VECTORS = [
+    ("app-1", '{"app_id":"app-1","event_name":"user_send_text","timestamp":"1700000000000"}', "1700000000000",
+     "oa-secret", "mac=a2ca2b6491bca65c5f418940e532ec2a266d3f940d0498d42f3927d4b438f62c"),
+    ("4321", '{"event_name":"follow","follower":{"id":"8123"},"timestamp":"1735689600000"}', "1735689600000",
+     "khóa-bí-mật", "mac=52e2de3bd1bfb2b602e0b29a6dee62a7dcb20b516b0b0505e2b87e1abb090f6d"),
+]
+
+
+@pytest.mark.parametrize(("app_id", "body", "timestamp", "secret", "expected"), VECTORS)
+def test_signature_matches_the_fixed_vectors(app_id: str, body: str, timestamp: str, secret: str,
+                                             expected: str) -> None:
+    from bot.zalo.signature import is_valid, signature
+
+    assert signature(app_id, body, timestamp, secret) == expected
+    assert is_valid(expected, app_id, body, timestamp, secret)
+    assert is_valid(expected.removeprefix("mac="), app_id, body, timestamp, secret)
+    assert not is_valid(expected, app_id, body + " ", timestamp, secret)
+
+
+@pytest.mark.parametrize(("app_id", "body", "timestamp", "secret", "expected"), VECTORS)
+def test_the_fake_oa_signs_like_the_vectors(app_id: str, body: str, timestamp: str, secret: str,
+                                            expected: str) -> None:
+    from tests.fake_zalo.server import zalo_signature
+
+    assert zalo_signature(app_id, body, timestamp, secret) == expected
+
+
+# ---------------------------------------------------------------- bad input at the door
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    (b'{"event_name": "user_send_text", "text": "\xff\xfe"}', "not UTF-8"),
+    (b"<html>not json</html>", "not JSON"),
+    (b"[" * 50_000 + b"]" * 50_000, "nested too deep"),
+    (b'{"a":' * 200 + b"1" + b"}" * 200, "nested too deep"),
+    (b'["user_send_text"]', "not a JSON object"),
+])
+async def test_a_malformed_webhook_body_gets_400_and_nothing_runs(bot: Bot, zalo: FakeZalo, body: bytes,
+                                                                  why: str) -> None:
+    assert await zalo.post_raw(bot.url, body, "mac=whatever") == 400
+    assert zalo.sent == []
+
+
+# ---------------------------------------------------------------- tokens
+
+
+async def test_after_a_restart_the_stored_pair_wins_over_the_spent_one_in_the_environment(
+        zalo: FakeZalo, settings: Settings, core_kb: KnowledgeBase) -> None:
+    configured = (zalo.access_token, zalo.refresh_token)  # what .env holds, forever
+    async with zalo_bot(zalo, settings, core_kb, configured) as first:
+        zalo.expire_token()
+        await first.say("/help")
+    assert zalo.refreshes == 1  # refresh-1 is spent now; the bot stored token-2 / refresh-2
+    async with zalo_bot(zalo, settings, core_kb, configured) as second:  # a restart, the same environment
+        assert second.app.settings.zalo_refresh_token == configured[1]
+        await second.say("/help", msg_id="after-1")  # works with the stored access token
+        zalo.expire_token()
+        await second.say("/menu", msg_id="after-2")  # refreshes with the stored refresh token, not the spent one
+    assert zalo.refreshes == 2
+    assert [ok for _, ok in zalo.refresh_uses] == [True, True]
+    assert len(zalo.to(USER)) == 3
+
+
+async def test_new_tokens_put_in_the_environment_replace_the_stored_pair(
+        zalo: FakeZalo, settings: Settings, core_kb: KnowledgeBase) -> None:
+    async with zalo_bot(zalo, settings, core_kb) as first:
+        zalo.expire_token()
+        await first.say("/help")
+    zalo.access_token, zalo.refresh_token = "issued-by-hand", "refresh-by-hand"  # the office re-issued them
+    async with zalo_bot(zalo, settings, core_kb) as second:
+        await second.say("/help", msg_id="after-1")
+    assert len(zalo.to(USER)) == 2 and zalo.refreshes == 1
+
+
+async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
+        zalo: FakeZalo, any_engine, tmp_path) -> None:
+    zalo.expire_token()
+    tokens = [ZaloTokens(any_engine, zalo.base_url, zalo.app_id, zalo.app_secret, "token-1", "refresh-1")
+              for _ in range(2)]
+    for t in tokens:
+        await t.load()
+    results = await asyncio.gather(*(t.refresh(stale="token-1") for t in tokens))
+    assert results == [True, True]
+    assert zalo.refreshes == 1 and [ok for _, ok in zalo.refresh_uses] == [True]
+    assert tokens[0].access == tokens[1].access == zalo.access_token
+
+
+async def test_a_refused_refresh_leaves_the_stored_pair_alone(zalo: FakeZalo, bot: Bot) -> None:
+    zalo.expire_token()
+    await bot.say("/help")
+    stored = load_credential(bot.app.engine, "zalo_tokens")
+    zalo.refresh_token = "changed-elsewhere"  # the pair was spent by someone else
+    zalo.expire_token()
+    await bot.say("/help")
+    assert load_credential(bot.app.engine, "zalo_tokens") == stored
+
+
+# ---------------------------------------------------------------- delivery
+
+
+async def test_a_message_outside_zalo_s_window_waits_for_the_citizen_and_staff_see_why(
+        bot: Bot, zalo: FakeZalo) -> None:
+    citizen = Chat(bot.app.dispatcher, USER, platform="zalo")
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    zalo.outside_window.add(USER)  # seven days without a word from the citizen
+    staff = Chat(bot.app.dispatcher, "admin", chat_id="staff", is_group=True)
+    staff.say(f"/reply {code} Đã sửa xong đèn đường.")
+    await bot.drain_outbox()
+    assert not any("Đã sửa xong" in s.text for s in zalo.to(USER))
+    with Session(bot.app.engine) as s:
+        row = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == USER)).one()
+        assert row.status == "waiting"
+    staff_chat = []
+    while batch := claim_due(bot.app.engine, "console", chat_id="staff"):  # what the staff console shows
+        staff_chat += [i.payload["text"] for i in batch]
+        mark_sent(bot.app.engine, [i.id for i in batch])
+    assert any(code in text and "chưa gửi được" in text for text in staff_chat)
+    zalo.outside_window.clear()
+    await bot.say("Cảm ơn, cho tôi hỏi thêm")  # the citizen writes again
+    await bot.drain_outbox()
+    texts = [s.text for s in zalo.to(USER)]
+    answer = next(i for i, t in enumerate(texts) if "Đã sửa xong" in t)
+    assert answer < len(texts) - 1  # the waiting answer went first, then the reply to the new message
+
+
+@pytest.mark.parametrize("failure", ["500", "502", "hang"])
+async def test_a_failing_oa_api_loses_no_answer(bot: Bot, zalo: FakeZalo, failure: str) -> None:
+    bot.client.session._timeout = aiohttp.ClientTimeout(total=1)  # a hang costs a second here
+    zalo.fail_next(failure, times=2)
+    status = await bot.zalo.post_event(bot.url, zalo.event(USER, "user_send_text", {"msg_id": "f1", "text": "/help"}))
+    assert status == 200
+    await bot.sender.idle(timeout=20)
+    assert len(zalo.to(USER)) == 1

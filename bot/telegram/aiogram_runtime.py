@@ -10,19 +10,22 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     RestartingTelegram,
     TelegramAPIError,
+    TelegramConflictError,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import BufferedInputFile, CallbackQuery, InputFile, Message, Update
 from pydantic import ConfigDict
 from sqlalchemy.engine import Engine
 
-from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery_errors import Fatal, Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
 from bot.telegram.render import Upload
 from bot.telegram.runtime import Runtime
@@ -69,6 +72,8 @@ class JsonSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message="Request timeout error") from err
         except aiohttp.ClientError as err:
             raise TelegramNetworkError(method=method, message=f"{type(err).__name__}: {err}") from err
+        if not raw_result.lstrip().startswith("{"):  # an HTML error page from a proxy: not Telegram's answer
+            raise TelegramNetworkError(method=method, message=f"HTTP {resp.status} without a Bot API answer")
         return self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result).result
 
 
@@ -88,7 +93,10 @@ class AiogramApi:
             raise RetryAfter(err.retry_after, str(err)) from err
         except TelegramForbiddenError as err:
             raise Unreachable(str(err)) from err
-        except (TelegramServerError, RestartingTelegram, TelegramNetworkError) as err:
+        except TelegramUnauthorizedError as err:
+            raise Fatal(f"the bot token was refused ({err.message}); check TELEGRAM_BOT_TOKEN") from err
+        except (TelegramServerError, RestartingTelegram, TelegramNetworkError, TelegramConflictError,
+                ClientDecodeError) as err:
             raise Transient(str(err)) from err
         except TelegramAPIError as err:
             raise Rejected(str(err)) from err

@@ -19,6 +19,8 @@ CITIZEN_COMMANDS: dict[str, tuple[str, str]] = {
     "contact": ("Liên hệ các cơ quan", "Contact the offices"),
     "language": ("Đổi ngôn ngữ", "Change language"),
     "privacy": ("Dữ liệu cá nhân và đồng ý", "Personal data and consent"),
+    "mydata": ("Xem dữ liệu bot lưu về tôi", "See the data kept about me"),
+    "forget": ("Xóa dữ liệu của tôi", "Erase my data"),
     "cancel": ("Hủy thao tác đang làm", "Cancel what you are doing"),
     "help": ("Hướng dẫn", "Help"),
 }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
-from bot.delivery_errors import Rejected, RetryAfter, Transient
+from bot.delivery_errors import Rejected
+from bot.outbox_sender import Progress, Throttle
 from bot.telegram.render import ApiCall, Upload, message_calls, topic_name
 from messaging.types import Outgoing
 from storage.db import session_scope
@@ -18,11 +18,9 @@ from storage.threads import link_thread, thread_for_ticket
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
-MAX_INLINE_WAIT = 60.0
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "copyMessage"})
 FILE_PARAMS = {"sendPhoto": "photo", "sendDocument": "document"}
 LINKED_KINDS = frozenset({"ticket_new", "ticket_update"})  # ticket messages in groups a staff reply answers
-Throttle = Callable[[str], Awaitable[None]]
 
 
 def result_field(result: Any, name: str) -> Any:
@@ -45,13 +43,16 @@ class TelegramApi(Protocol):
 
 
 class Delivery:
-    """Sends messages for both direct answers and the outbox; knows forum topics of tickets."""
+    """Sends one outbox message through the Bot API; knows the forum topics of tickets.
 
-    def __init__(self, api: TelegramApi, engine: Engine,
-                 on_flood: Callable[[float], None] | None = None) -> None:
+    Every call is made once: a 429, a server error or a timeout is raised to the sender, which decides when
+    to try again. `throttle(chat_id)` is awaited before every message call (the sender's budget);
+    `progress` counts the message's calls already made, so a retry does not repeat its first parts.
+    """
+
+    def __init__(self, api: TelegramApi, engine: Engine) -> None:
         self.api = api
         self.engine = engine
-        self.on_flood = on_flood
         self._forum: dict[str, bool] = {}
         self._reply_keyboard: set[str] = set()
 
@@ -65,30 +66,28 @@ class Delivery:
         return self._forum[chat_id]
 
     async def send(self, out: Outgoing, chat_id: str, thread_id: str | None = None,
-                   direct: bool = False, throttle: Throttle | None = None) -> list[int]:
-        """Deliver `out` to `chat_id` (in `thread_id`); return the ids of the messages sent.
-
-        `direct` answers wait out flood limits in place; outbox messages raise on the first call so the
-        sender can reschedule them. `throttle(chat_id)` is awaited before every message sent.
-        """
+                   throttle: Throttle | None = None, progress: Progress | None = None) -> list[int]:
+        """Deliver `out` to `chat_id` (in `thread_id`); return the ids of the messages sent."""
+        progress = progress if progress is not None else Progress()
         if out.kind == "ticket_new" and out.ticket_code and await self.is_forum(chat_id):
-            return await self._new_ticket_topic(out, chat_id, direct, throttle)
+            return await self._new_ticket_topic(out, chat_id, throttle, progress)
         if out.ticket_code and thread_id is None and await self.is_forum(chat_id):
             thread_id = await asyncio.to_thread(self._thread_of, out.ticket_code, chat_id)
         link = out.ticket_code if _linked(out, chat_id) else None
-        ids = await self._plain(out, chat_id, thread_id, direct, throttle, link=link)
+        ids = await self._plain(out, chat_id, thread_id, throttle, progress, link=link)
         if out.kind in ("ticket_closed", "ticket_reopened") and thread_id is not None:
             await self._topic_state(chat_id, thread_id, closed=out.kind == "ticket_closed")
         return ids
 
-    async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, direct: bool,
-                     throttle: Throttle | None = None, link: str | None = None) -> list[int]:
-        """Send the message's parts; with `link`, each part is linked to that ticket as soon as it is sent."""
+    async def _plain(self, out: Outgoing, chat_id: str, thread_id: str | None, throttle: Throttle | None,
+                     progress: Progress, link: str | None = None) -> list[int]:
+        """Send the message's parts not sent yet; with `link`, each part is linked to that ticket once sent."""
         remove = chat_id in self._reply_keyboard and not (out.request_contact or out.request_location)
         calls = message_calls(out, chat_id, thread_id, remove_keyboard=remove)
         ids: list[int] = []
-        for call in [await self._with_upload(c) for c in calls]:
-            result = await self.call(call, in_place=direct or bool(ids), throttle=throttle)
+        for call in [await self._with_upload(c) for c in calls[progress.done:]]:
+            result = await self.call(call, throttle=throttle)
+            progress.done += 1
             mid = result_field(result, "message_id")
             if mid is not None:
                 ids.append(int(mid))
@@ -113,41 +112,27 @@ class Delivery:
             raise Rejected(f"{ref} is no longer stored")
         return ApiCall(call.method, {**call.params, name: Upload(found.name, found.mime_type, found.content)})
 
-    async def call(self, call: ApiCall, in_place: bool = True, attempts: int = 4,
-                   throttle: Throttle | None = None) -> Any:
-        """One call; flood waits and server errors are retried here when `in_place` (else raised)."""
-        for attempt in range(attempts):
-            if throttle is not None and call.method in SEND_METHODS:
-                await throttle(str(call.params["chat_id"]))
-            try:
-                return await self.api.call(call.method, call.params)
-            except RetryAfter as err:
-                if self.on_flood:
-                    self.on_flood(err.seconds)
-                if not in_place or attempt == attempts - 1 or err.seconds > MAX_INLINE_WAIT:
-                    raise
-                await asyncio.sleep(err.seconds)
-            except Transient:
-                if not in_place or attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(0.5 * 2 ** attempt)
-        raise AssertionError("unreachable")
+    async def call(self, call: ApiCall, throttle: Throttle | None = None) -> Any:
+        """One Bot API call, after the budget's token when it sends a message; errors are raised."""
+        if throttle is not None and call.method in SEND_METHODS:
+            await throttle(str(call.params["chat_id"]))
+        return await self.api.call(call.method, call.params)
 
-    async def _new_ticket_topic(self, out: Outgoing, chat_id: str, direct: bool,
-                                throttle: Throttle | None) -> list[int]:
+    async def _new_ticket_topic(self, out: Outgoing, chat_id: str, throttle: Throttle | None,
+                                progress: Progress) -> list[int]:
         code = out.ticket_code or ""
         thread = await asyncio.to_thread(self._thread_of, code, chat_id)
         if thread is None:
             category = out.meta.get("category_label") or out.meta.get("category")
             try:
                 topic = await self.call(ApiCall("createForumTopic", {
-                    "chat_id": int(chat_id), "name": topic_name(code, category)}), in_place=direct)
+                    "chat_id": int(chat_id), "name": topic_name(code, category)}))
             except Rejected as err:  # e.g. the bot may not manage topics: post into the group instead
                 log.error("cannot create a topic for %s in %s (%s); posting without one", code, chat_id, err)
-                return await self._plain(out, chat_id, None, direct, throttle, link=code)
+                return await self._plain(out, chat_id, None, throttle, progress, link=code)
             thread = str(result_field(topic, "message_thread_id"))
             await asyncio.to_thread(self._link, code, chat_id, thread, None)
-        return await self._plain(out, chat_id, thread, direct=True, throttle=throttle, link=code)
+        return await self._plain(out, chat_id, thread, throttle, progress, link=code)
 
     async def _topic_state(self, chat_id: str, thread_id: str, closed: bool) -> None:
         method = "closeForumTopic" if closed else "reopenForumTopic"

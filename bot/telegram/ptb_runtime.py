@@ -21,7 +21,7 @@ from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery_errors import Fatal, Rejected, RetryAfter, Transient, Unreachable
 from bot.telegram.convert import ALLOWED_UPDATES
 from bot.telegram.render import Upload
 from bot.telegram.runtime import Runtime
@@ -68,13 +68,14 @@ class PtbApi:
             raise RetryAfter(seconds, str(err)) from err
         except tg_error.Forbidden as err:
             raise Unreachable(str(err)) from err
-        except (tg_error.BadRequest, tg_error.InvalidToken, tg_error.Conflict, tg_error.EndPointNotFound,
-                tg_error.ChatMigrated) as err:
+        except tg_error.InvalidToken as err:
+            raise Fatal(f"the bot token was refused ({err}); check TELEGRAM_BOT_TOKEN") from err
+        except (tg_error.BadRequest, tg_error.EndPointNotFound, tg_error.ChatMigrated) as err:
             raise Rejected(str(err)) from err
-        except tg_error.NetworkError as err:  # includes TimedOut and 5xx
+        except (tg_error.NetworkError, tg_error.Conflict) as err:  # includes TimedOut and 5xx
             raise Transient(str(err)) from err
-        except tg_error.TelegramError as err:
-            raise Rejected(str(err)) from err
+        except tg_error.TelegramError as err:  # "Invalid server response" (an HTML page) and the like
+            raise Transient(str(err)) from err
 
 
 class PtbRuntime(Runtime):

@@ -7,7 +7,7 @@ one update, feeding a parsed update through the library's own dispatcher, and `a
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot.batched_calls import BatchedCalls
-from bot.delivery_errors import DeliveryError, Unreachable
-from bot.telegram.convert import ALLOWED_UPDATES, PLATFORM, chat_key, to_incoming
+from bot.delivery_errors import DeliveryError, Fatal
+from bot.logs import OncePer
+from bot.outbox_sender import SenderHub
+from bot.telegram.convert import ALLOWED_UPDATES, chat_key, to_incoming
 from bot.telegram.delivery import Delivery, TelegramApi
 from bot.telegram.workers import WorkerPool
-from messaging.types import Incoming, Outgoing
-from storage.citizens import mark_unreachable
+from messaging.types import Incoming
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +41,26 @@ class Runtime(ABC):
     name = "base"
 
     def __init__(self, token: str, api_base: str, dispatcher: Any, engine: Engine,
-                 max_concurrency: int = 64) -> None:
+                 max_concurrency: int = 64, hub: SenderHub | None = None) -> None:
         self.token = token
         self.api_base = api_base.rstrip("/")
         self.dispatcher = dispatcher
         self.engine = engine
+        self.hub = hub or SenderHub()
         self.delivery = Delivery(self.api, engine)
         self._slots = asyncio.Semaphore(max_concurrency)
         self.on_handled: Callable[[float], None] | None = None
         self.skipped = 0
         self.workers: WorkerPool | None = None
-        self._dispatch = (BatchedCalls(dispatcher.handle, threads=DISPATCH_THREADS, many=dispatcher.handle_many)
+        self._dispatch = (BatchedCalls(self._answer_one, threads=DISPATCH_THREADS, many=self._answer_many)
                           if dispatcher is not None else None)
-        self._answering: dict[str, asyncio.Task[None]] = {}  # per chat: the answers being sent last
+        self._once = OncePer()
+
+    def _answer_one(self, incoming: Incoming) -> list[OutboxItem]:
+        return self.dispatcher.answer(incoming, self.hub.lease)  # type: ignore[no-any-return]
+
+    def _answer_many(self, batch: list[Incoming]) -> list[list[OutboxItem]]:
+        return self.dispatcher.answer_many(batch, self.hub.lease)  # type: ignore[no-any-return]
 
     # -------------------------------------------------------------- library-specific
 
@@ -103,54 +112,20 @@ class Runtime(ABC):
             log.info("answerCallbackQuery failed: %s", err)
 
     async def handle_incoming(self, incoming: Incoming) -> None:
-        """Dispatch in a worker thread (batched with concurrent updates); the answers go out in the background.
+        """Dispatch in a worker thread (batched with concurrent updates), then hand the answers to the sender.
 
-        The update counts as handled once the dispatcher has committed it: the next updates can be fetched
-        (and this one confirmed to Telegram) while its answers are still being sent. A chat's answers are
-        sent in the order of its updates.
+        The dispatcher has written the answers to the outbox in the update's transaction and claimed them
+        for this process: the sender sends them at once, in the order of each chat's updates, and retries
+        them until they are delivered. The update counts as handled once that transaction is committed.
         """
         if self.workers is not None:
-            answers = await self.workers.handle(incoming)
+            items = await self.workers.handle(incoming, self.hub.lease)
         elif self._dispatch is not None:
-            answers = await self._dispatch(incoming)
+            items = await self._dispatch(incoming)
         else:
             return
-        if answers:
-            chat = incoming.chat_id
-            task = asyncio.create_task(self._answer(incoming, answers, self._answering.get(chat)))
-            self._answering[chat] = task
-            task.add_done_callback(functools.partial(self._answered, chat))
-
-    def _answered(self, chat: str, task: asyncio.Task[None]) -> None:
-        """Forget a chat's answers once sent, unless answers to a later update are queued behind them."""
-        if self._answering.get(chat) is task:
-            del self._answering[chat]
-
-    async def _answer(self, incoming: Incoming, answers: list[Outgoing], after: asyncio.Task[None] | None) -> None:
-        """Send the direct answers to an update, after the answers to the chat's previous update."""
-        if after is not None:
-            await asyncio.wait([after])
-        for out in answers:
-            if out.platform not in (None, PLATFORM):
-                log.warning("direct answer for %s dropped: not a Telegram chat", out.platform)
-                continue
-            chat = out.chat_id or incoming.chat_id
-            thread = incoming.thread_id if out.chat_id in (None, incoming.chat_id) else None
-            try:
-                await self.delivery.send(out, chat, thread, direct=True)
-            except Unreachable as err:
-                log.info("chat %s unreachable: %s", chat, err)
-                await asyncio.to_thread(mark_unreachable, self.engine, PLATFORM, chat)
-                break
-            except DeliveryError as err:
-                log.warning("could not answer in chat %s: %s", chat, err)
-            except Exception:  # noqa: BLE001 - a bug in one answer must not stop the chat's next ones
-                log.exception("answer in chat %s failed", chat)
-
-    async def finish_answers(self) -> None:
-        """Wait until every answer being sent has gone (before stopping)."""
-        while self._answering:
-            await asyncio.wait(list(self._answering.values()))
+        if items:
+            self.hub.submit(items)
 
     def parse_or_skip(self, raw: Any) -> Any | None:
         """The parsed update, or None (logged) when the library cannot parse it."""
@@ -161,7 +136,8 @@ class Runtime(ABC):
         try:
             return self.parse(raw)
         except Exception as err:  # noqa: BLE001 - any parse failure means: skip this update
-            log.warning("skipping update %s the library cannot parse: %s", raw.get("update_id"), err)
+            # the library's message would quote the update's fields (a citizen's text): only its kind
+            log.warning("skipping update %s the library cannot parse (%s)", raw.get("update_id"), type(err).__name__)
             self.skipped += 1
             return None
 
@@ -183,8 +159,13 @@ class Runtime(ABC):
                     log.exception("update %s failed", getattr(update, "update_id", "?"))
 
     async def run_polling(self, stop: asyncio.Event, timeout: int = 25) -> None:
-        """Long polling until `stop` is set; an update is confirmed only after it was handled."""
-        await self.api.call("deleteWebhook", {"drop_pending_updates": False})
+        """Long polling until `stop` is set; an update is confirmed only after it was handled.
+
+        No error of the Bot API stops it (each kind is logged once a minute while it lasts, and retried with
+        backoff); only `Fatal` (the token is refused) ends it, with the error.
+        """
+        await self.retrying(stop, "deleteWebhook", lambda: self.api.call("deleteWebhook",
+                                                                          {"drop_pending_updates": False}))
         offset: int | None = None
         backoff = 1.0
         while not stop.is_set():
@@ -197,9 +178,14 @@ class Runtime(ABC):
                 break
             try:
                 raws = fetch.result()
-            except DeliveryError as err:
-                log.warning("getUpdates failed (%s); retrying in %.0fs", err, backoff)
-                await asyncio.sleep(backoff)
+                if not isinstance(raws, list):
+                    raise DeliveryError(f"getUpdates returned {type(raws).__name__}, not a list")
+            except Fatal:
+                raise
+            except Exception as err:  # noqa: BLE001 - the Bot API failing in any way: wait and try again
+                self._log_failure("getUpdates", err, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
@@ -208,7 +194,31 @@ class Runtime(ABC):
             if ids:
                 offset = max(ids) + 1
             await self.process_raw(raws)
-        await self.finish_answers()
+
+    async def retrying(self, stop: asyncio.Event, what: str, call: Callable[[], Any]) -> None:
+        """`call()` until it works (or `stop`); Fatal errors end the runtime."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await call()
+                return
+            except Fatal:
+                raise
+            except Exception as err:  # noqa: BLE001 - retried
+                self._log_failure(what, err, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def _log_failure(self, what: str, err: BaseException, backoff: float) -> None:
+        count = self._once(f"{what}:{type(err).__name__}")
+        if count is None:
+            return
+        if isinstance(err, DeliveryError):
+            log.warning("%s failed (%s: %s); retrying in %.0f s (%d failures in the last minute)", what,
+                        type(err).__name__, str(err)[:200], backoff, count)
+        else:
+            log.error("%s failed unexpectedly; retrying in %.0f s", what, backoff, exc_info=err)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Register the webhook with the secret token and the update kinds the bot handles."""

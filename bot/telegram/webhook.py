@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
-from typing import Any
 
 from aiohttp import web
 
+from bot.logs import OncePer
 from bot.telegram.runtime import Runtime
+from bot.webhook_body import BadBody, read_json_object
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -24,16 +24,21 @@ def default_secret(token: str) -> str:
 def webhook_app(runtime: Runtime, path: str, secret: str) -> web.Application:
     """An aiohttp application accepting updates at `path` (401 without the right secret)."""
 
+    refused = OncePer(60.0)
+
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
-            log.warning("webhook request with a wrong or missing secret from %s", request.remote)
+            count = refused("secret")  # a flood of forged requests writes one line a minute
+            if count:
+                log.warning("webhook: %d request(s) with a wrong or missing secret in the last minute (last from %s)",
+                            count, request.remote)
             return web.Response(status=401, text="unauthorized")
         try:
-            raw: Any = json.loads(await request.read())
-        except ValueError:
-            return web.Response(status=400, text="bad json")
-        await runtime.process_raw([raw])
+            update = read_json_object(await request.read())
+        except BadBody as err:
+            return web.Response(status=400, text=str(err))
+        await runtime.process_raw([update])
         return web.Response(text="ok")
 
     async def health(request: web.Request) -> web.Response:

@@ -14,7 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from bot.batched_calls import Outcome, TurnBatches, run_together
-from messaging.types import Incoming, Outgoing
+from messaging.types import Incoming
+from storage.outbox import Lease, OutboxItem
 
 _app: Any = None
 
@@ -27,9 +28,9 @@ def _init(settings_data: dict[str, Any]) -> None:
     _app = build_app(Settings(_env_file=None, **settings_data), migrate=False)  # type: ignore[call-arg]
 
 
-def _handle_many(batch: list[Incoming]) -> list[Outcome]:
-    """In a worker: each update's answers, in order (handled together: few transactions)."""
-    return run_together(_app.dispatcher.handle_many, batch)
+def _answer_many(batch: list[Incoming], lease: Lease | None) -> list[Outcome]:
+    """In a worker: each update's stored answers, claimed for the parent's senders, in order (few transactions)."""
+    return run_together(lambda msgs: _app.dispatcher.answer_many(msgs, lease), batch)
 
 
 class WorkerPool:
@@ -40,16 +41,18 @@ class WorkerPool:
         data = settings.model_dump()
         self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_init, initargs=(data,))
                        for _ in range(workers)]
-        self._calls: TurnBatches[Incoming, list[Outgoing]] = TurnBatches(
-            workers, lambda worker, batch: self._pools[worker].submit(_handle_many, batch),
+        self.lease: Lease | None = None
+        self._calls: TurnBatches[Incoming, list[OutboxItem]] = TurnBatches(
+            workers, lambda worker, batch: self._pools[worker].submit(_answer_many, batch, self.lease),
             route=lambda incoming: zlib.crc32(incoming.chat_id.encode()) % workers)
 
-    async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        """Dispatcher.handle in the chat's worker process.
+    async def handle(self, incoming: Incoming, lease: Lease | None) -> list[OutboxItem]:
+        """Dispatcher.answer in the chat's worker process (messages claimed with `lease`).
 
         The updates that arrive during one turn of the event loop go to a worker together, in one message
         each way: a round trip per update between processes cost more than handling it.
         """
+        self.lease = lease
         return await self._calls(incoming)
 
     async def warm_up(self) -> None:

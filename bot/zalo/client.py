@@ -1,49 +1,79 @@
-"""The Zalo OA message API (`POST /v3.0/oa/message/cs`) and access-token refresh, over aiohttp.
+"""The Zalo OA message API (`POST /v3.0/oa/message/cs`) and access-token refresh.
 
-Access tokens live about 25 hours; refresh tokens are single-use and rotate, so the newest pair is kept in
-the database (`credential` table) and survives restarts.
+Access tokens live about 25 hours; refresh tokens are single-use and rotate with each refresh. So:
+
+- the newest pair is kept in the database (credential `zalo_tokens`) and wins over the environment once it
+  exists; the environment wins again only when its refresh token changes (someone issued new tokens by hand);
+- a refresh holds a database lock from reading the stored pair to storing the new one, so two processes
+  never spend the same refresh token, and a process that waited uses the pair the other one stored;
+- the new pair is stored (committed) before it is used; what can still be lost is a crash between Zalo's
+  answer and that commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from bot.delivery_errors import Rejected, RetryAfter, Transient, Unreachable
-from storage.credentials import load_credential, save_credential
+from bot.delivery_errors import OutsideWindow, Rejected, RetryAfter, Transient, Unreachable
+from storage.credentials import load_credential, lock_credential, write_credential
 
 log = logging.getLogger(__name__)
 
-ACCESS, REFRESH = "zalo_access_token", "zalo_refresh_token"
+PAIR = "zalo_tokens"
+ACCESS, REFRESH = "zalo_access_token", "zalo_refresh_token"  # earlier versions kept the two apart
 TOKEN_INVALID = -216
-NOT_REACHABLE = {-213, -227, -230}  # not following the OA / blocked / outside the 7-day window
+NOT_REACHABLE = {-213, -227}  # not following the OA / blocked it
+OUTSIDE_WINDOW = -230  # the person has not written to the OA recently enough for a consultation message
 RATE_LIMITED = {-32, -240}
 
 
 class ZaloTokens:
-    """The current access token; refreshes it with the stored (or configured) refresh token."""
+    """The current access token, refreshed with the stored (or configured) refresh token."""
 
     def __init__(self, engine: Engine, oauth_base: str, app_id: str | None, app_secret: str | None,
-                 access_token: str | None, refresh_token: str | None) -> None:
+                 access_token: str | None, refresh_token: str | None, timeout: float = 15.0) -> None:
         self.engine = engine
         self.oauth_base = oauth_base.rstrip("/")
         self.app_id = app_id
         self.app_secret = app_secret
+        self.configured = (access_token, refresh_token)
         self._access = access_token
         self._refresh = refresh_token
+        self.timeout = timeout
         self._lock = asyncio.Lock()
+        self.loaded = False
 
     async def load(self) -> None:
-        """Prefer the newest tokens stored by an earlier refresh over the configured ones."""
-        stored_access = await asyncio.to_thread(load_credential, self.engine, ACCESS)
-        stored_refresh = await asyncio.to_thread(load_credential, self.engine, REFRESH)
-        self._access = stored_access or self._access
-        self._refresh = stored_refresh or self._refresh
+        """Take the stored pair, unless the configured refresh token is a new one."""
+        stored = await asyncio.to_thread(self._stored)
+        self.loaded = True
+        if stored is None:
+            return
+        if self.configured[1] and stored.get("seed") not in (None, self.configured[1]):
+            log.warning("Zalo: ZALO_REFRESH_TOKEN changed since the stored tokens were made; using the new one")
+            return
+        self._access = stored.get("access") or self._access
+        self._refresh = stored.get("refresh") or self._refresh
+
+    def _stored(self) -> dict[str, Any] | None:
+        raw = load_credential(self.engine, PAIR)
+        if raw:
+            value = json.loads(raw)
+            if value:
+                return value  # type: ignore[no-any-return]
+        access, refresh = load_credential(self.engine, ACCESS), load_credential(self.engine, REFRESH)
+        return {"access": access, "refresh": refresh} if refresh else None
 
     @property
     def access(self) -> str:
@@ -55,26 +85,55 @@ class ZaloTokens:
         """Whether an app id, app secret and refresh token are available."""
         return bool(self.app_id and self.app_secret and self._refresh)
 
-    async def refresh(self, session: aiohttp.ClientSession, stale: str | None = None) -> bool:
-        """Get a new token pair (once, even when many senders found the old token invalid)."""
+    async def refresh(self, stale: str | None = None) -> bool:
+        """Get a new pair (once, even when many senders or processes found the old token invalid)."""
+        if not self.loaded:
+            await self.load()
         async with self._lock:
             if stale is not None and self._access != stale:
-                return True  # another sender refreshed it meanwhile
-            if not self.can_refresh:
+                return True  # another sender of this process refreshed it meanwhile
+            if not (self.app_id and self.app_secret):
                 return False
-            data = {"refresh_token": self._refresh or "", "app_id": self.app_id or "", "grant_type": "refresh_token"}
-            async with session.post(f"{self.oauth_base}/v4/oa/access_token", data=data,
-                                    headers={"secret_key": self.app_secret or ""}) as resp:
-                body = await resp.json(content_type=None)
+            return await asyncio.to_thread(self._refresh_locked, stale)
+
+    def _refresh_locked(self, stale: str | None) -> bool:
+        """Under the database lock: adopt a pair another process stored, or refresh and store before use."""
+        with Session(self.engine) as session:
+            stored = lock_credential(session, PAIR)
+            seed = (stored or {}).get("seed") or self.configured[1]
+            if stored and stored.get("access") and stored.get("access") != (stale or self._access):
+                self._access, self._refresh = stored["access"], stored.get("refresh") or self._refresh
+                session.commit()
+                return True
+            refresh = (stored or {}).get("refresh") or self._refresh
+            if not refresh:
+                session.rollback()
+                return False
+            body = self._post_refresh(refresh)
             if not body.get("access_token"):
-                log.error("Zalo token refresh failed: %s", body)
+                session.rollback()
+                log.error("Zalo token refresh refused (error %s %s); new tokens must be issued on developers.zalo.me",
+                          body.get("error"), body.get("error_name") or body.get("message") or "")
                 return False
-            self._access = body["access_token"]
-            self._refresh = body.get("refresh_token") or self._refresh
-            await asyncio.to_thread(save_credential, self.engine, ACCESS, self._access)
-            await asyncio.to_thread(save_credential, self.engine, REFRESH, self._refresh or "")
-            log.info("Zalo access token refreshed")
-            return True
+            pair = {"access": body["access_token"], "refresh": body.get("refresh_token") or refresh, "seed": seed}
+            write_credential(session, PAIR, json.dumps(pair))
+            session.commit()  # stored before anything uses it
+        self._access, self._refresh = pair["access"], pair["refresh"]
+        log.info("Zalo access token refreshed")
+        return True
+
+    def _post_refresh(self, refresh: str) -> dict[str, Any]:
+        data = urllib.parse.urlencode({"refresh_token": refresh, "app_id": self.app_id or "",
+                                       "grant_type": "refresh_token"}).encode()
+        request = urllib.request.Request(f"{self.oauth_base}/v4/oa/access_token", data=data, method="POST",
+                                         headers={"secret_key": self.app_secret or "",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+                answer = json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, TimeoutError, ValueError, OSError) as err:
+            return {"error": type(err).__name__}
+        return answer if isinstance(answer, dict) else {"error": "not an object"}
 
 
 class ZaloClient:
@@ -96,17 +155,23 @@ class ZaloClient:
                 async with self.session.post(self.url, json={"recipient": {"user_id": user_id}, "message": message},
                                              headers={"access_token": token}) as resp:
                     if resp.status == 429:
-                        raise RetryAfter(1.0, "HTTP 429")
+                        raise RetryAfter(float(resp.headers.get("Retry-After") or 1), "HTTP 429")
                     if resp.status >= 500:
                         raise Transient(f"HTTP {resp.status}")
-                    body = await resp.json(content_type=None)
+                    text = await resp.text()
             except (TimeoutError, aiohttp.ClientError) as err:
-                raise Transient(f"network: {err}") from err
-            error = int(body.get("error", 0) or 0)
+                raise Transient(f"network: {type(err).__name__}") from err
+            try:
+                body = json.loads(text)
+                error = int(body.get("error", 0) or 0)
+            except (ValueError, TypeError, AttributeError) as err:
+                raise Transient(f"HTTP {resp.status}: not a JSON answer") from err
             if error == 0:
                 return str((body.get("data") or {}).get("message_id", ""))
-            if error == TOKEN_INVALID and attempt == 1 and await self.tokens.refresh(self.session, stale=token):
+            if error == TOKEN_INVALID and attempt == 1 and await self.tokens.refresh(stale=token):
                 continue
+            if error == OUTSIDE_WINDOW:
+                raise OutsideWindow(f"{error} {body.get('message')}")
             if error in NOT_REACHABLE:
                 raise Unreachable(f"{error} {body.get('message')}")
             if error in RATE_LIMITED:

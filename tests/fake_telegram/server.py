@@ -85,6 +85,7 @@ class Sent:
     text: str | None
     params: dict[str, Any]
     thread_id: int | None = None
+    at: float = 0.0  # time.monotonic() when the server accepted it
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -178,6 +179,7 @@ class FakeTelegram:
     webhook_responses: list[tuple[int, int]] = field(default_factory=list)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     rate_limited: int = 0
+    revoked: bool = False
 
     def __post_init__(self) -> None:
         self.flood = FloodControl(self.limits)
@@ -193,6 +195,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._in_flight: set[int] = set()
+        self._outage: tuple[float, str, int, bool] | None = None
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me, "getUpdates": self._get_updates, "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._get_webhook_info,
@@ -262,9 +265,39 @@ class FakeTelegram:
         """Make the user block (or unblock) the bot."""
         self.chats[chat_id].blocked = blocked
 
-    def fail_next(self, method: str, status: int = 502, times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail with `status` (e.g. 500/502)."""
-        self._failures.setdefault(method, []).extend([status] * times)
+    def fail_next(self, method: str, status: int = 502, times: int = 1, html: bool = False) -> None:
+        """Make the next `times` calls of `method` fail with `status` (e.g. 500/502; `html`: a proxy's page)."""
+        self._failures.setdefault(method, []).extend([-status if html else status] * times)
+
+    def fail_for(self, seconds: float, mode: str, retry_after: int = 5, updates: bool = True) -> None:
+        """Make every call fail for `seconds` (getUpdates too, unless `updates` is False).
+
+        `mode`: "500" (Telegram's JSON error), "502" (an HTML page from a proxy), "hang" (no answer until the
+        time is up, then 504 and nothing done) or "429" (Too Many Requests with `retry_after`).
+        """
+        self._outage = (time.monotonic() + seconds, mode, retry_after, updates)
+
+    async def _outage_answer(self, method: str) -> web.Response | None:
+        if self._outage is None:
+            return None
+        until, mode, retry_after, updates = self._outage
+        now = time.monotonic()
+        if now >= until:
+            self._outage = None
+            return None
+        if method == "getUpdates" and not updates:
+            return None
+        if mode == "hang":
+            await asyncio.sleep(until - now)
+            return _html(504, "Gateway Time-out")
+        if mode == "502":
+            return _html(502, "Bad Gateway")
+        if mode == "429":
+            if method in SEND_METHODS:
+                self.rate_limited += 1
+            return web.json_response(ApiError(429, f"Too Many Requests: retry after {retry_after}",
+                                              {"retry_after": retry_after}).body(), status=429)
+        return web.json_response(ApiError(500, "Internal Server Error").body(), status=500)
 
     def _chat(self, chat_id: Any) -> Chat:
         try:
@@ -469,12 +502,20 @@ class FakeTelegram:
         params = await _read_params(request)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        outage = await self._outage_answer(method)
+        if outage is not None:
+            call.status, call.error = outage.status, "outage"
+            self._notify()
+            return outage
         try:
             if request.match_info["token"] != self.token:
-                raise ApiError(401, "Unauthorized")
+                raise ApiError(401, "Unauthorized: invalid token" if self.revoked else "Unauthorized")
             failures = self._failures.get(method)
             if failures:
                 status = failures.pop(0)
+                if status < 0:
+                    call.status, call.error = -status, "html"
+                    return _html(-status, "Bad Gateway")
                 raise ApiError(status, "Internal Server Error" if status == 500 else "Bad Gateway")
             handler = self.handlers.get(method)
             if handler is None:
@@ -635,7 +676,7 @@ class FakeTelegram:
     def _record(self, chat: Chat, method: str, p: dict[str, Any], text: str | None,
                 thread: int | None, **extra: Any) -> dict[str, Any]:
         mid = self._next_message_id(chat.id)
-        sent = Sent(chat.id, mid, method, text, p, thread)
+        sent = Sent(chat.id, mid, method, text, p, thread, time.monotonic())
         self.sent.append(sent)
         self._by_chat.setdefault(chat.id, []).append(sent)
         for fut in self._chat_waiters.pop(chat.id, []):
@@ -832,6 +873,13 @@ class FakeTelegram:
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _html(status: int, title: str) -> web.Response:
+    """An error page as nginx or a load balancer sends it, not a Bot API answer."""
+    body = f"<html>\r\n<head><title>{status} {title}</title></head>\r\n<body>\r\n<center><h1>{status} {title}" \
+           f"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    return web.Response(status=status, text=body, content_type="text/html")
 
 
 def _update_chat(update: dict[str, Any]) -> int:

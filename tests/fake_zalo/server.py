@@ -1,7 +1,18 @@
-"""A fake Zalo OA API server (aiohttp) that checks requests like Zalo does and records what the bot sent."""
+"""A fake Zalo OA API server (aiohttp) that checks requests like Zalo does and records what the bot sent.
+
+- `/v3.0/oa/message/cs`: the access token must be the current one (-216 otherwise), the user must follow the
+  OA (-213) and have written within the window (-230 for users in `outside_window`); texts and buttons are
+  checked against Zalo's limits; `fail_next` makes the next calls answer 500/502 (an HTML page) or hang.
+- `/v4/oa/access_token`: refresh tokens are single-use: each refresh returns a new pair and the old refresh
+  token is refused from then on (-14014), as Zalo does; every use is recorded in `refresh_uses`.
+- Webhook events are signed here with Zalo's documented formula, written out independently of the bot:
+  `X-ZEvent-Signature: mac=sha256(app_id + raw body + timestamp + OA secret key)`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -11,10 +22,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.zalo.signature import signature
-
 MAX_TEXT = 2000
 MAX_BUTTONS = 5
+
+
+def zalo_signature(app_id: str, raw_body: str, timestamp: str, oa_secret_key: str) -> str:
+    """X-ZEvent-Signature as Zalo computes it (its documentation's formula, not the bot's code)."""
+    digest = hashlib.sha256((app_id + raw_body + timestamp + oa_secret_key).encode("utf-8")).hexdigest()
+    return f"mac={digest}"
 
 
 @dataclass
@@ -48,14 +63,18 @@ class FakeZalo:
     access_token: str = "token-1"
     refresh_token: str = "refresh-1"
     followers: set[str] = field(default_factory=set)
+    outside_window: set[str] = field(default_factory=set)
     sent: list[Sent] = field(default_factory=list)
     refreshes: int = 0
+    refresh_uses: list[tuple[str, bool]] = field(default_factory=list)  # (refresh token, accepted)
+    refused_sends: int = 0
 
     def __post_init__(self) -> None:
         web_app = web.Application()
         web_app.router.add_post("/v3.0/oa/message/cs", self._send)
         web_app.router.add_post("/v4/oa/access_token", self._token)
         self.server = TestServer(web_app)
+        self._failures: list[str] = []
 
     async def __aenter__(self) -> FakeZalo:
         await self.server.start_server()
@@ -73,7 +92,19 @@ class FakeZalo:
         """Invalidate the current access token, as after 25 hours."""
         self.access_token = "expired-" + secrets.token_hex(4) + "-" + self.access_token
 
+    def fail_next(self, kind: str, times: int = 1) -> None:
+        """The next `times` sends fail: "500", "502" (an HTML page, as from a proxy) or "hang"."""
+        self._failures.extend([kind] * times)
+
     async def _send(self, request: web.Request) -> web.Response:
+        if self._failures:
+            kind = self._failures.pop(0)
+            if kind == "hang":
+                await asyncio.sleep(3600)
+            if kind == "502":
+                return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>",
+                                    content_type="text/html")
+            return web.json_response({"error": -1, "message": "Internal error"}, status=500)
         if request.headers.get("access_token") != self.access_token:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
         body = await request.json()
@@ -81,6 +112,9 @@ class FakeZalo:
         message = body.get("message") or {}
         if user not in self.followers:
             return web.json_response({"error": -213, "message": "User has not followed OA"})
+        if user in self.outside_window:
+            self.refused_sends += 1
+            return web.json_response({"error": -230, "message": "User has not interacted with the OA recently"})
         sent = Sent(user, message)
         payload = message.get("attachment", {}).get("payload", {})
         if not sent.text and payload.get("template_type") != "media":
@@ -92,11 +126,16 @@ class FakeZalo:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
-        if request.headers.get("secret_key") != self.app_secret or form.get("refresh_token") != self.refresh_token:
-            return web.json_response({"error": -14014, "error_name": "Invalid refresh token"})
+        given = str(form.get("refresh_token", ""))
+        ok = (request.headers.get("secret_key") == self.app_secret and form.get("app_id") == self.app_id
+              and form.get("grant_type") == "refresh_token" and given == self.refresh_token)
+        self.refresh_uses.append((given, ok))
+        if not ok:
+            return web.json_response({"error": -14014, "error_name": "Invalid refresh token",
+                                      "error_description": "refresh token is invalid or was used"})
         self.refreshes += 1
         self.access_token = f"token-{self.refreshes + 1}"
-        self.refresh_token = f"refresh-{self.refreshes + 1}"
+        self.refresh_token = f"refresh-{self.refreshes + 1}"  # the old one is spent
         return web.json_response({"access_token": self.access_token, "refresh_token": self.refresh_token,
                                   "expires_in": "90000"})
 
@@ -115,9 +154,14 @@ class FakeZalo:
     async def post_event(self, webhook_url: str, event: dict, *, secret: str | None = None) -> int:
         """POST an event to the bot's webhook, signed like Zalo (or with another secret); returns the status."""
         raw = json.dumps(event, ensure_ascii=False)
-        mac = signature(self.app_id, raw, str(event.get("timestamp", "")), self.oa_secret_key if secret is None
-                        else secret)
-        async with aiohttp.ClientSession() as session, session.post(
-                webhook_url, data=raw.encode(), headers={"X-ZEvent-Signature": mac,
-                                                         "Content-Type": "application/json"}) as resp:
+        mac = zalo_signature(self.app_id, raw, str(event.get("timestamp", "")),
+                             self.oa_secret_key if secret is None else secret)
+        return await self.post_raw(webhook_url, raw.encode(), mac)
+
+    async def post_raw(self, webhook_url: str, body: bytes, signature: str | None = None) -> int:
+        """POST any body to the bot's webhook; returns the status."""
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers["X-ZEvent-Signature"] = signature
+        async with aiohttp.ClientSession() as session, session.post(webhook_url, data=body, headers=headers) as resp:
             return resp.status
