@@ -144,7 +144,8 @@ async def run(args: argparse.Namespace, workers: int, followups: int) -> dict[st
             env.update(DATABASE_URL=url, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE=api_base,
                        TELEGRAM_STAFF_CHAT_ID="-1001000", TELEGRAM_WEBHOOK_URL=f"{proxy_url}/tg/hook",
                        TELEGRAM_WEBHOOK_HOST="127.0.0.1", TELEGRAM_WEBHOOK_PORT=str(port),
-                       TELEGRAM_WEBHOOK_PATH="/tg/hook", TELEGRAM_WEBHOOK_SECRET="spike-secret", ADMIN_IDS="")
+                       TELEGRAM_WEBHOOK_PATH="/tg/hook", TELEGRAM_WEBHOOK_SECRET="spike-secret", ADMIN_IDS="",
+                       OPEN311_PORT=str(free_port()))
             out = (logs / f"worker{i}.log").open("wb")
             procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
                                           stdout=out, stderr=subprocess.STDOUT))

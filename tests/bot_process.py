@@ -34,7 +34,7 @@ def bot_env(tg: FakeTelegram, database_url: str, **extra: Any) -> dict[str, str]
         "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE": tg.api_base,
         "TELEGRAM_STAFF_CHAT_ID": str(GROUP), "TELEGRAM_ADMIN_IDS": str(STAFF), "ADMIN_IDS": "",
         "KNOWLEDGE_DIR": str(CORE_KB), "FLOOD_MAX_MESSAGES": "100000", "OUTBOX_LEASE_SECONDS": "3",
-        "STAFF_CHAT": "", "PYTHONUNBUFFERED": "1",
+        "STAFF_CHAT": "", "PYTHONUNBUFFERED": "1", "OPEN311_ENABLED": "false",  # several bots on one host
     })
     env.update({k.upper(): str(v) for k, v in extra.items()})
     return env

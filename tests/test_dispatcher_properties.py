@@ -9,7 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
@@ -89,13 +88,8 @@ def check_storage(engine: Any) -> None:
             assert row.status in ("pending", "sending", "sent", "failed", "waiting")
 
 
-@pytest.fixture
-def dispatcher(sqlite_engine: Any, settings: Any, core_kb: Any) -> Dispatcher:
-    return Dispatcher(sqlite_engine, settings, core_kb)
-
-
 LEASE = Lease("property-test", 30.0, frozenset({"console"}))
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                              HealthCheck.too_slow])
 
 

@@ -102,8 +102,8 @@ def downgrade() -> None:
         batch_op.drop_column("priority")
         batch_op.drop_column("thread_id")
 
-    with op.batch_alter_table("citizen", schema=None) as batch_op:
-        batch_op.drop_column("consent_version")
+    # a plain DROP COLUMN (SQLite 3.35+): rebuilding `citizen` would fail on the tables that refer to it
+    op.execute("ALTER TABLE citizen DROP COLUMN consent_version")
 
     with op.batch_alter_table("consentrecord", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consentrecord_citizen_id"))
