@@ -48,7 +48,7 @@ __all__ = ["OutboxSender", "Progress", "SendLimits", "SenderHub", "Throttle", "n
 log = logging.getLogger(__name__)
 
 Throttle = Callable[[str], Awaitable[None]]
-MARK_EVERY = 0.02  # seconds: sent marks are written together (the window a kill can cause a duplicate in)
+MARK_EVERY = 0.1  # seconds: sent marks are written together (the window a kill can cause a duplicate in)
 
 
 @dataclass
