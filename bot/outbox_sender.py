@@ -13,9 +13,9 @@ before bulk (`bot.send_budget`). Failures:
 - 403 / chat not found / any other 400: the message is refused for good (`failed`);
 - outside the messenger's window (Zalo -230): kept `waiting` until the person writes again.
 
-A message is marked sent right after the messenger accepted it (marks are written in small batches); a
-process killed between the two sends that message again. Leases are renewed while the process lives, so a
-live send is never taken over, and a sent mark is never undone.
+A message is marked sent right after the messenger accepted it (the marks that come while one batch is
+being written form the next); a process killed between the two sends that message again. Leases are renewed
+while the process lives, so a live send is never taken over, and a sent mark is never undone.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ __all__ = ["OutboxSender", "Progress", "SendLimits", "SenderHub", "Throttle", "n
 log = logging.getLogger(__name__)
 
 Throttle = Callable[[str], Awaitable[None]]
-MARK_EVERY = 0.1  # seconds: sent marks are written together (the window a kill can cause a duplicate in)
 
 
 @dataclass
@@ -481,7 +480,8 @@ class OutboxSender:
         last_prune = 0.0
         while not self._stopping:
             await self._mark_event.wait()
-            await asyncio.sleep(MARK_EVERY)  # gather the marks of a few milliseconds into one statement
+            # written at once: the marks that come while one batch is being written form the next batch (a group
+            # commit), so a busy sender writes few statements and a kill finds few sends unmarked
             self._mark_event.clear()
             try:
                 await asyncio.to_thread(self._flush_marks)

@@ -87,6 +87,9 @@ STAFF_COMMANDS: dict[str, Callable[[Context, str], list[Outgoing]]] = {
 
 INTERNAL_PREFIXES = ("#", "//")
 
+# every conversation state a handler may leave a citizen in (None: no flow); anything else is a bug
+STATES: frozenset[str | None] = frozenset({None, *feedback.STATES, *ticket_thread.STATES, survey.COMMENT_STATE})
+
 
 class Dispatcher:
     """Turns neutral incoming messages into neutral answers; safe to call from several threads."""

@@ -18,6 +18,9 @@ from dataclasses import replace
 from messaging.types import Attachment, Incoming, Location
 
 MAX_MARKS = 2  # after NFC, Vietnamese needs none; two leave room for other scripts
+FIELD_CHARS = 255  # a name, username or file name is cut to this (what the database keeps)
+SHORT_FIELD_CHARS = 100  # a MIME type, a phone number as shared, a language code
+FILE_ID_CHARS = 512
 
 _DROP = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # control characters except tab, newline, CR
@@ -58,10 +61,10 @@ def _cap_marks(text: str) -> str:
     return "".join(out)
 
 
-def clean_field(value: str | None) -> str | None:
-    """A name or identifier: cleaned, and None when nothing visible is left."""
+def clean_field(value: str | None, limit: int = FIELD_CHARS) -> str | None:
+    """A name or identifier: cleaned, cut to `limit` characters, and None when nothing visible is left."""
     cleaned = clean_text(value)
-    return cleaned.strip() or None if cleaned is not None else None
+    return cleaned.strip()[:limit].strip() or None if cleaned is not None else None
 
 
 def clean_incoming(msg: Incoming) -> Incoming:
@@ -72,9 +75,10 @@ def clean_incoming(msg: Incoming) -> Incoming:
         cleaned = clean_text(value)
         if cleaned != value:
             changes[name] = cleaned
-    for name in ("user_name", "username", "contact_phone", "language_code"):
+    for name, limit in (("user_name", FIELD_CHARS), ("username", FIELD_CHARS), ("contact_phone", SHORT_FIELD_CHARS),
+                        ("language_code", SHORT_FIELD_CHARS)):
         value = getattr(msg, name)
-        cleaned = clean_field(value)
+        cleaned = clean_field(value, limit)
         if cleaned != value:
             changes[name] = cleaned
     if msg.attachments:
@@ -89,9 +93,9 @@ def clean_incoming(msg: Incoming) -> Incoming:
 
 
 def _clean_attachment(a: Attachment) -> Attachment:
-    file_id = _DROP.sub("", a.file_id)
+    file_id = _DROP.sub("", a.file_id)[:FILE_ID_CHARS]
     name = clean_field(a.file_name)
-    mime = clean_field(a.mime_type)
+    mime = clean_field(a.mime_type, SHORT_FIELD_CHARS)
     if (file_id, name, mime) == (a.file_id, a.file_name, a.mime_type):
         return a
     return replace(a, file_id=file_id, file_name=name, mime_type=mime)

@@ -57,6 +57,15 @@ def test_a_nul_in_a_display_name_does_not_make_the_citizen_busy(any_engine, sett
         assert s.exec(select(Citizen).where(Citizen.user_id == "nul-2")).one().display_name == "Lan"
 
 
+def test_a_display_name_longer_than_the_database_keeps_does_not_make_the_citizen_busy(any_engine, settings,
+                                                                                     core_kb) -> None:
+    citizen = Chat(Dispatcher(any_engine, settings, core_kb), "long-name", user_name="Nguyễn " * 100)
+    citizen.say("/start")  # on PostgreSQL a 700-character name made every update of this citizen fail
+    assert "Hệ thống đang bận" not in citizen.text and "Tôi đồng ý" in citizen.labels()[0]
+    with Session(any_engine) as s:
+        assert len(s.exec(select(Citizen).where(Citizen.user_id == "long-name")).one().display_name or "") <= 255
+
+
 def test_a_description_of_zero_width_characters_is_refused_as_empty(citizen: Chat, sqlite_engine) -> None:
     citizen.begin_feedback()
     citizen.say("\u200b\u200b\u200b\u3164")

@@ -13,14 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from handlers import feedback, survey
-from handlers.dispatcher import Dispatcher
+from handlers.dispatcher import STATES, Dispatcher
 from messaging.types import Attachment, AttachmentKind, Incoming, Location, Outgoing
 from storage.models import Conversation, OutboxMessage, Ticket, TicketEvent
 from storage.outbox import Lease
 from storage.statuses import BY_ID
 
-STATES = {None, survey.COMMENT_STATE, *feedback.FLOW}
 COMMANDS = ["start", "help", "menu", "feedback", "mine", "contact", "language", "privacy", "procedures",
             "cancel", "mydata", "forget", "reply", "tickets", "ticket", "close", "xyz"]
 KNOWN_DATA = ["m:menu", "m:feedback", "m:procedures", "m:mine", "consent:yes:menu", "consent:yes:fb", "consent:no",

@@ -1,8 +1,8 @@
 """delivery and personal data: every message in the outbox (priority, owner, forum topic), the shared send
 budget, the version of the privacy notice a consent was given under
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006_delivery_privacy
+Revises: 0005_feedback_threads
 Create Date: 2026-12-01 23:41:09.315269
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"  # after issue 10 (0004), which follows issue 12 (0006)
+revision: str = "0006_delivery_privacy"
+down_revision: str | None = "0005_feedback_threads"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

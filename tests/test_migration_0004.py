@@ -1,4 +1,4 @@
-"""Migration 0006 keeps every old figure: three-level answers on five levels, marks as follow-up claims."""
+"""Migration 0004 keeps every old figure: three-level answers on five levels, marks as follow-up claims."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ satisfied -> 5, 2 satisfied -> 4, 1 not satisfied -> 2), the old level kept in `
 is lost. Surveys sent but never answered become round 1 surveys already reminded (no reminder storm after
 the upgrade). The ticket marks `reminded_at` / `apologized_at` become follow-up claims.
 
-Revision ID: 0006
+Revision ID: 0004_followups_surveys
 Revises: 0003_credentials
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0004_followups_surveys"
 down_revision: str | None = "0003_credentials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

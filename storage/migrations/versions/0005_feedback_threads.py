@@ -1,7 +1,7 @@
 """feedback threads: attachments a citizen adds later, canned answers; unmatched questions masked
 
-Revision ID: 0004
-Revises: 0006 (written against 0003)
+Revision ID: 0005_feedback_threads
+Revises: 0004_followups_surveys
 Create Date: 2026-12-01 23:35:51.002856
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0006"  # main has 0006 (issue 12) after 0003; the lead re-chains at merge
+revision: str = "0005_feedback_threads"
+down_revision: str | None = "0004_followups_surveys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
