@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import yaml
-
-from handlers.config import HandlerSettings
 
 CATEGORIES_FILE = Path(__file__).with_name("data") / "categories.yaml"
 QUESTION_CATEGORY = "other"
@@ -59,7 +58,16 @@ def category_label(category_id: str, lang: str) -> str:
     return found.label(lang) if found else category_id
 
 
-def staff_chat_of(category_id: str, settings: HandlerSettings) -> tuple[str, str]:
+class HasStaffChat(Protocol):
+    """What routing reads of the settings: the main staff chat."""
+
+    @property
+    def staff_chat_address(self) -> tuple[str, str]:
+        """(platform, chat id) of the staff chat."""
+        ...
+
+
+def staff_chat_of(category_id: str, settings: HasStaffChat) -> tuple[str, str]:
     """(platform, chat_id) where tickets of this category are posted: its own chat, else the staff chat."""
     found = category(category_id)
     if found is not None and found.staff_chat:
@@ -68,6 +76,6 @@ def staff_chat_of(category_id: str, settings: HandlerSettings) -> tuple[str, str
     return settings.staff_chat_address
 
 
-def staff_chats(settings: HandlerSettings) -> set[tuple[str, str]]:
+def staff_chats(settings: HasStaffChat) -> set[tuple[str, str]]:
     """Every chat where tickets are posted (the staff chat and the categories' own)."""
     return {settings.staff_chat_address} | {staff_chat_of(c.id, settings) for c in categories()}

@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.categories import category_label
+from handlers.categories import category_label, staff_chat_of
 from handlers.deadlines import is_working_day, working_days_before, working_days_between
 from handlers.i18n import translate
 from handlers.survey import next_question
@@ -90,13 +90,11 @@ def _reminders(engine: Engine, config: FollowupConfig, now: datetime) -> int:
                 if keys:
                     wanted[ticket.id or 0] = keys
             won = claim(session, [k for keys in wanted.values() for k in keys])
-            notices = []
-            for ticket in page:
-                if any(k in won for k in wanted.get(ticket.id or 0, ())):
-                    notices.append((ticket.code, _reminder_text(lang, ticket, now)))
-            queued += len(notices)
-            send_notices(session, config.staff_chat_address, notices, lang=lang,
-                         header_key="followup.reminders_header", kind="reminder")
+            due = [t for t in page if any(k in won for k in wanted.get(t.id or 0, ()))]
+            for chat, tickets in _by_staff_chat(config, due).items():
+                send_notices(session, chat, [(t.code, _reminder_text(lang, t, now)) for t in tickets], lang=lang,
+                             header_key="followup.reminders_header", kind="reminder")
+            queued += len(due)
 
 
 def _reminder_text(lang: str, ticket: Ticket, now: datetime) -> str:
@@ -128,11 +126,11 @@ def _overdue(engine: Engine, config: FollowupConfig, now: datetime) -> int:
                          Outgoing(text=apology, ticket_code=ticket.code, kind="apology",
                                   buttons=office_buttons(citizen.language, ticket)))
                 add_event(session, ticket, actor_kind="system", actor="followup", kind="overdue")
-            values = [{"code": t.code, "category": category_label(t.category, lang),
-                       "due": format_local(t.due_at, with_time=False)} for t in late]
-            send_notices(session, config.staff_chat_address,
-                         [(v["code"], translate(lang, "followup.overdue_staff", **v)) for v in values],
-                         lang=lang, header_key="followup.overdue_header", kind="overdue")
+            values = [_values(lang, t) for t in late]
+            for chat, tickets in _by_staff_chat(config, late).items():
+                send_notices(session, chat,
+                             [(t.code, translate(lang, "followup.overdue_staff", **_values(lang, t))) for t in tickets],
+                             lang=lang, header_key="followup.overdue_header", kind="overdue")
             lead = config.lead_chat_address
             if lead is not None:
                 send_notices(session, lead, [(v["code"], translate(lang, "followup.escalation", **v)) for v in values],
@@ -159,6 +157,19 @@ def _survey_reminders(engine: Engine, config: FollowupConfig, now: datetime) -> 
                 send(session, (citizen.platform, citizen.chat_id),
                      next_question(citizen.language, ticket, survey, again=True))
                 queued += 1
+
+
+def _values(lang: str, ticket: Ticket) -> dict[str, str]:
+    return {"code": ticket.code, "category": category_label(ticket.category, lang),
+            "due": format_local(ticket.due_at, with_time=False)}
+
+
+def _by_staff_chat(config: FollowupConfig, tickets: list[Ticket]) -> dict[tuple[str, str], list[Ticket]]:
+    """Tickets grouped by the staff chat of their category (where they were posted), in order."""
+    chats: dict[tuple[str, str], list[Ticket]] = {}
+    for ticket in tickets:
+        chats.setdefault(staff_chat_of(ticket.category, config), []).append(ticket)
+    return chats
 
 
 def _by_id(session: Session, table: type[T], ids: list[int]) -> dict[int, T]:

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+import handlers.categories as categories_module
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from knowledge import KnowledgeBase, load_knowledge_base
@@ -184,3 +186,18 @@ def other_citizen(dispatcher: Dispatcher) -> Chat:
 def staff(dispatcher: Dispatcher) -> Chat:
     """The configured admin, writing in the console staff chat."""
     return Chat(dispatcher, "admin", chat_id="staff", is_group=True, user_name="Cán bộ Hà")
+
+
+@pytest.fixture
+def own_chat_for_attitude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Category 'attitude' (Thái độ) posts to its own staff chat, console:thanh-tra."""
+    data = yaml.safe_load(categories_module.CATEGORIES_FILE.read_text(encoding="utf-8"))
+    for item in data["categories"]:
+        if item["id"] == "attitude":
+            item["staff_chat"] = "console:thanh-tra"
+    path = tmp_path / "categories.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(categories_module, "CATEGORIES_FILE", path)
+    categories_module.categories.cache_clear()
+    yield "thanh-tra"
+    categories_module.categories.cache_clear()

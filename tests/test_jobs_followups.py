@@ -231,3 +231,20 @@ def test_many_notices_at_once_reach_staff_as_one_list(dispatcher, escalating: Se
     assert notice.startswith("⚠️ 8 phản ánh quá hạn") and all(c in notice for c in codes)
     assert len(queued(engine, "lead", "escalation")) == 1
     assert sum(len(queued(engine, f"citizen-{i + 10}", "apology")) for i in range(8)) == 8
+
+
+def test_reminders_and_overdue_notices_go_to_the_staff_chat_of_the_ticket_category(
+        own_chat_for_attitude: str, citizen: Chat, settings: Settings, engine, clock: Clock) -> None:
+    citizen.start_and_consent()
+    attitude = citizen.file_ticket("Cán bộ quát mắng người dân.", category="Thái độ")
+    street = citizen.file_ticket()
+    for code in (attitude, street):
+        _due_on(engine, code, date(2026, 12, 8))
+    clock.set_local("2026-12-08 08:30")
+    assert run_followups(engine, settings).reminders == 2
+    assert [m.ticket_code for m in queued(engine, own_chat_for_attitude, "reminder")] == [attitude]
+    assert [m.ticket_code for m in queued(engine, "staff", "reminder")] == [street]
+    clock.set_local("2026-12-09 08:30")
+    run_followups(engine, settings)
+    assert [m.ticket_code for m in queued(engine, own_chat_for_attitude, "overdue")] == [attitude]
+    assert [m.ticket_code for m in queued(engine, "staff", "overdue")] == [street]

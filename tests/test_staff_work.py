@@ -6,13 +6,9 @@ Every conversation test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from sqlmodel import Session, select
 
-import handlers.categories as categories_module
 from bot.settings import Settings
 from handlers.categories import categories
 from handlers.dispatcher import Dispatcher
@@ -159,20 +155,6 @@ def test_a_broken_street_light_is_offered_the_infrastructure_office_first_and_ot
     assert not any("truong-hoc" in d or "cong-chung" in d for d in citizen.data())
     citizen.press("Cơ quan khác")
     assert "fb:ag:truong-hoc" in citizen.data() and len(citizen.data()) > len(offered) + 3
-
-
-@pytest.fixture
-def own_chat_for_attitude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    data = yaml.safe_load(categories_module.CATEGORIES_FILE.read_text(encoding="utf-8"))
-    for item in data["categories"]:
-        if item["id"] == "attitude":
-            item["staff_chat"] = "console:thanh-tra"
-    path = tmp_path / "categories.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setattr(categories_module, "CATEGORIES_FILE", path)
-    categories_module.categories.cache_clear()
-    yield "thanh-tra"
-    categories_module.categories.cache_clear()
 
 
 def test_a_category_with_its_own_staff_chat_posts_and_discusses_there(
