@@ -662,8 +662,13 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
         contact=contact,
     )
     t = ctx.t
+    publish: tuple[tuple[Button, ...], ...] = ()
+    if may_publish(d):
+        text += "\n" + t("fb.publish_yes" if d.get("publish") else "fb.publish_no")
+        publish = ((Button(t("btn.publish_off" if d.get("publish") else "btn.publish_on"), "fb:pub"),),)
     buttons = (
         (Button(t("btn.submit"), "fb:send"),),
+        *publish,
         (Button(t("btn.edit_category"), "fb:edit:category"), Button(t("btn.edit_agency"), "fb:edit:agency")),
         (Button(t("btn.edit_description"), "fb:edit:description"), Button(t("btn.edit_files"), "fb:edit:files")),
         (Button(t("btn.edit_location"), "fb:edit:location"), Button(t("btn.edit_contact"), "fb:edit:contact")),
@@ -672,10 +677,19 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(text, buttons)]
 
 
+def may_publish(d: dict[str, Any]) -> bool:
+    """Whether the citizen can be asked to publish the place: a point on the map, and not anonymous."""
+    loc = d.get("location") or {}
+    return not d.get("anonymous") and loc.get("latitude") is not None and loc.get("longitude") is not None
+
+
 def take_confirm(ctx: Context) -> list[Outgoing]:
     data = ctx.incoming.callback or ""
     if data == "fb:send":
         return submit(ctx)
+    if data == "fb:pub" and may_publish(draft(ctx)):
+        draft(ctx)["publish"] = not draft(ctx).get("publish")
+        return ask_confirm(ctx)
     if data.startswith("fb:edit:") and data.removeprefix("fb:edit:") in EDITABLE:
         draft(ctx)["editing"] = True
         return _goto(ctx, EDITABLE[data.removeprefix("fb:edit:")])
@@ -692,6 +706,7 @@ def submit(ctx: Context) -> list[Outgoing]:
         category=d["category"], agency=d.get("agency"), description=d["description"],
         files=list(d.get("files") or []), latitude=loc.get("latitude"), longitude=loc.get("longitude"),
         address=loc.get("address"), phone=d.get("phone"), anonymous=bool(d.get("anonymous")),
+        publish_location=may_publish(d) and bool(d.get("publish")),
     ))
     ctx.drop_draft()
     ctx.reset()
@@ -711,6 +726,7 @@ class NewTicketInput:
     address: str | None = None
     phone: str | None = None
     anonymous: bool = False
+    publish_location: bool = False
 
 
 def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
@@ -727,7 +743,8 @@ def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
         NewTicket(citizen_id=ctx.citizen.id or 0, category=given.category, description=given.description,
                   due_at=due_at(now, answer_days), agency_id=given.agency, latitude=given.latitude,
                   longitude=given.longitude, address=given.address, phone=phone,
-                  anonymous=given.anonymous, language=ctx.lang),
+                  anonymous=given.anonymous, language=ctx.lang,
+                  publish_location=given.publish_location and not given.anonymous and given.latitude is not None),
         given.files or [], prefix=ctx.settings.ticket_code_prefix, actor=ctx.actor,
     )
     from handlers.ticket_views import staff_card  # late import: views use this module's helpers

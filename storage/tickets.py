@@ -36,6 +36,7 @@ class NewTicket:
     phone: str | None = None
     anonymous: bool = False
     language: str = "vi"
+    publish_location: bool = False  # the citizen agreed that open data shows the place, rounded
 
 
 def ticket_code(prefix: str, year: int, number: int) -> str:

@@ -193,3 +193,40 @@ def test_answers_carry_the_readers_language_for_the_messenger(citizen: Chat) -> 
     citizen.press("English")
     citizen.say("/feedback")
     assert {m.meta.get("lang") for m in citizen.last} == {"en"}
+
+
+def _to_summary_with_a_point(citizen: Chat) -> None:
+    citizen.begin_feedback("Hạ tầng")
+    citizen.say("Ổ gà lớn trước số 12 đường Láng.")
+    citizen.press("Bỏ qua")
+    citizen.location(21.0012345, 105.8165432)
+    citizen.press("Bỏ qua")
+
+
+def test_a_shared_point_stays_unpublished_unless_the_citizen_agrees(citizen: Chat, sqlite_engine) -> None:
+    _to_summary_with_a_point(citizen)
+    assert "không công khai" in citizen.text
+    citizen.press("Gửi phản ánh")
+    assert ticket_code_in(citizen.text)
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Ticket)).one().publish_location is False
+
+
+def test_the_citizen_can_publish_a_shared_point_from_the_summary(citizen: Chat, sqlite_engine) -> None:
+    _to_summary_with_a_point(citizen)
+    citizen.press("Cho công khai vị trí")
+    assert "công khai, làm tròn khoảng 100 m" in citizen.text
+    assert any("Không công khai vị trí" in label for label in citizen.labels())
+    citizen.press("Gửi phản ánh")
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Ticket)).one().publish_location is True
+
+
+def test_an_anonymous_ticket_is_never_asked_to_publish_its_place(citizen: Chat) -> None:
+    citizen.begin_feedback("Hạ tầng")
+    citizen.say("Ổ gà lớn trước số 12 đường Láng.")
+    citizen.press("Bỏ qua")
+    citizen.location(21.0012345, 105.8165432)
+    citizen.press("ẩn danh")
+    assert "dữ liệu mở" not in citizen.text
+    assert not any("công khai" in label for label in citizen.labels())
