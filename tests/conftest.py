@@ -188,16 +188,21 @@ def staff(dispatcher: Dispatcher) -> Chat:
     return Chat(dispatcher, "admin", chat_id="staff", is_group=True, user_name="Cán bộ Hà")
 
 
-@pytest.fixture
-def own_chat_for_attitude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Category 'attitude' (Thái độ) posts to its own staff chat, console:thanh-tra."""
+def route_category(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, category_id: str, chat: str) -> None:
+    """Give one category its own staff chat (`platform:chat_id`) for this test."""
     data = yaml.safe_load(categories_module.CATEGORIES_FILE.read_text(encoding="utf-8"))
     for item in data["categories"]:
-        if item["id"] == "attitude":
-            item["staff_chat"] = "console:thanh-tra"
+        if item["id"] == category_id:
+            item["staff_chat"] = chat
     path = tmp_path / "categories.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setattr(categories_module, "CATEGORIES_FILE", path)
     categories_module.categories.cache_clear()
+
+
+@pytest.fixture
+def own_chat_for_attitude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Category 'attitude' (Thái độ) posts to its own staff chat, console:thanh-tra."""
+    route_category(tmp_path, monkeypatch, "attitude", "console:thanh-tra")
     yield "thanh-tra"
     categories_module.categories.cache_clear()

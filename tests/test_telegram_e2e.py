@@ -12,7 +12,7 @@ import pytest
 from handlers.categories import categories
 from storage.db import session_scope
 from storage.tickets import get_ticket
-from tests.conftest import CORE_KB
+from tests.conftest import CORE_KB, route_category
 from tests.fake_telegram.harness import BotHarness, database_url, sqlite_app, telegram_settings
 from tests.fake_telegram.limits import FloodLimits
 from tests.fake_telegram.server import FakeTelegram
@@ -202,6 +202,23 @@ async def test_commands_registered_in_both_languages_and_staff_scope(
         assert "feedback" in tg.commands_for() and "feedback" in tg.commands_for(language_code="en")
         staff_scope = {"type": "chat", "chat_id": STAFF_CHAT}
         assert "reply" in tg.commands_for(staff_scope) and "close" in tg.commands_for(staff_scope, "en")
+
+
+async def test_a_categorys_own_telegram_group_gets_the_staff_command_menu_too(
+        tmp_path: Any, core_kb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    inspectors = STAFF_CHAT - 1
+    route_category(tmp_path, monkeypatch, "attitude", f"telegram:{inspectors}")
+    try:
+        async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+            tg.add_group(STAFF_CHAT, is_forum=True)
+            tg.add_group(inspectors)
+            app = sqlite_app(telegram_settings(tg, database_url(tmp_path), staff_chat_id=str(STAFF_CHAT)), core_kb)
+            async with BotHarness(tg, app):
+                await tg.wait_for(lambda: len(tg.calls_of("setMyCommands")) == 6, what="6 setMyCommands")
+            assert "reply" in tg.commands_for({"type": "chat", "chat_id": inspectors})
+            assert "close" in tg.commands_for({"type": "chat", "chat_id": inspectors}, "en")
+    finally:
+        categories.cache_clear()
 
 
 async def test_worker_processes_handle_updates_in_order_per_chat(tmp_path: Any, core_kb: Any) -> None:

@@ -1,8 +1,9 @@
-"""The command menus registered with setMyCommands: citizens everywhere, staff in the staff chat."""
+"""The command menus registered with setMyCommands: citizens everywhere, staff in every staff chat."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from bot.delivery_errors import DeliveryError
 from bot.telegram.delivery import TelegramApi
@@ -55,11 +56,15 @@ def command_list(commands: dict[str, tuple[str, str]], lang: str) -> list[dict[s
     return [{"command": name, "description": texts[index]} for name, texts in commands.items()]
 
 
-async def register_commands(api: TelegramApi, staff_chat_id: str | None) -> None:
-    """setMyCommands in Vietnamese (default) and English; the staff set scoped to the staff chat."""
+async def register_commands(api: TelegramApi, staff_chat_ids: Iterable[str]) -> None:
+    """setMyCommands in Vietnamese (default) and English; the staff set scoped to each staff chat (the main one
+    and every category's own)."""
     scopes: list[tuple[dict[str, object] | None, dict[str, tuple[str, str]]]] = [(None, CITIZEN_COMMANDS)]
-    if staff_chat_id:
-        scopes.append(({"type": "chat", "chat_id": int(staff_chat_id)}, STAFF_COMMANDS))
+    for chat_id in sorted(set(staff_chat_ids)):
+        try:
+            scopes.append(({"type": "chat", "chat_id": int(chat_id)}, STAFF_COMMANDS))
+        except ValueError:
+            log.warning("staff chat %r is not a Telegram chat id; no staff command menu there", chat_id)
     for scope, commands in scopes:
         for lang in ("vi", "en"):
             params: dict[str, object] = {"commands": command_list(commands, lang)}

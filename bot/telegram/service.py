@@ -13,6 +13,7 @@ from bot.telegram.convert import PLATFORM
 from bot.telegram.runtime import Runtime
 from bot.telegram.webhook import default_secret, start_webhook_server
 from bot.telegram.workers import WorkerPool
+from handlers.categories import staff_chats
 from messaging.types import Outgoing
 from storage.outbox import OutboxItem
 
@@ -66,7 +67,8 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
     runner = None
     outbox_task = asyncio.create_task(sender.run(stop), name="telegram-outbox")
     try:
-        await runtime.retrying(stop, "setMyCommands", lambda: register_commands(runtime.api, s.telegram_staff_chat_id))
+        staff = [chat for platform, chat in staff_chats(s) if platform == "telegram"]
+        await runtime.retrying(stop, "setMyCommands", lambda: register_commands(runtime.api, staff))
         if s.telegram_webhook_url:
             secret = s.telegram_webhook_secret or default_secret(s.telegram_bot_token)
             runner = await start_webhook_server(runtime, s.telegram_webhook_host, s.telegram_webhook_port,
