@@ -20,6 +20,7 @@ from storage.staff import add_staff, find_staff, get_staff, list_staff, remove_s
 from storage.statuses import ANSWERED, INITIAL, REOPENED, STAFF, can_move, settable_by
 from storage.statuses import status as status_of
 from storage.templates import delete_template, get_template, list_templates, save_template
+from storage.threads import thread_for_ticket
 from storage.tickets import add_event, change_status, get_ticket, list_tickets
 from storage.updates import log_security_event
 
@@ -67,11 +68,14 @@ def _to_citizen(ctx: Context, ticket: Ticket, key: str, **kwargs: object) -> Non
 
 
 def _announce(ctx: Context, ticket: Ticket, key: str, kind: str) -> list[Outgoing]:
-    """Confirm a change once: in the ticket's staff chat (its topic) when typed there, else here and there."""
+    """Confirm a change once: in the ticket's staff chat (its topic) when typed there, else here and there
+    (typed in another topic of the forum, such as General: confirmed where typed, announced in its topic)."""
     platform, chat = staff_chat_of(ticket.category, ctx.settings)
     msg = ctx.incoming
     if msg.is_group and (msg.platform, msg.chat_id) == (platform, chat):
-        return [ctx.reply(ctx.t(key, code=ticket.code), kind=kind, ticket_code=ticket.code)]
+        topic = thread_for_ticket(ctx.session, ticket.code, platform, chat)
+        if topic is None or msg.thread_id == topic:
+            return [ctx.reply(ctx.t(key, code=ticket.code), kind=kind, ticket_code=ticket.code)]
     ctx.notify_ticket_staff(ticket, Outgoing(text=ctx.staff_t(key, code=ticket.code), kind=kind))
     return [ctx.reply(ctx.t(key, code=ticket.code))]
 

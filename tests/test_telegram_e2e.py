@@ -131,6 +131,26 @@ async def test_citizen_files_ticket_with_photo_and_receives_staff_answer_from_to
         assert tg.rate_limited == 0
 
 
+async def test_close_typed_in_the_forums_general_topic_is_confirmed_there_and_closes_the_tickets_topic(
+        tmp_path: Any, core_kb: Any) -> None:
+    async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
+        tg.add_group(STAFF_CHAT, "Tổ tiếp nhận", is_forum=True)
+        app = sqlite_app(telegram_settings(tg, database_url(tmp_path), staff_chat_id=str(STAFF_CHAT)), core_kb)
+        async with BotHarness(tg, app):
+            code = await file_ticket_with_photo(Citizen(tg))
+            await tg.wait_for(lambda: len(tg.topics[STAFF_CHAT]) == 1, what="topic")
+            (thread_id, topic), = tg.topics[STAFF_CHAT].items()
+            in_topic = len(await tg.wait_sent(STAFF_CHAT, 2, thread_id=thread_id))
+            tg.send_text(STAFF, f"/close {code} Đã sửa xong", chat_id=STAFF_CHAT)  # General: no topic
+            general = await tg.wait_sent(STAFF_CHAT, 1, thread_id=None)
+            assert code in (general[-1].text or "")
+            await tg.wait_for(lambda: topic.closed, what="topic closed")
+            announced = await tg.wait_sent(STAFF_CHAT, in_topic + 1, thread_id=thread_id)
+            assert code in (announced[-1].text or "")
+            await asyncio.sleep(0.3)
+            assert len(tg.sent_to(STAFF_CHAT, thread_id=None)) == 1
+
+
 async def test_staff_answer_by_replying_to_ticket_message_in_plain_group(tmp_path: Any, core_kb: Any) -> None:
     async with FakeTelegram(limits=FloodLimits(enabled=False)) as tg:
         tg.add_group(STAFF_CHAT, "Tổ tiếp nhận", is_forum=False)
