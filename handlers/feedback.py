@@ -660,11 +660,11 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
         files=ctx.t("fb.files_count", count=len(files)) if files else ctx.t("fb.none"),
         location=location_text(ctx, d.get("location")),
         contact=contact,
+        publish="\n" + ctx.t("fb.publish_yes" if d.get("publish") else "fb.publish_no") if may_publish(d) else "",
     )
     t = ctx.t
     publish: tuple[tuple[Button, ...], ...] = ()
     if may_publish(d):
-        text += "\n" + t("fb.publish_yes" if d.get("publish") else "fb.publish_no")
         publish = ((Button(t("btn.publish_off" if d.get("publish") else "btn.publish_on"), "fb:pub"),),)
     buttons = (
         (Button(t("btn.submit"), "fb:send"),),
