@@ -30,7 +30,7 @@ from handlers.context import DRAFT, Context
 from handlers.deadlines import due_at
 from handlers.i18n import translate
 from handlers.keyboards import cancel_row, consent_buttons, main_menu
-from knowledge.normalize import normalize
+from knowledge.normalize import fold, normalize
 from messaging.types import Attachment, AttachmentKind, Button, Incoming, Location, Outgoing
 from storage.clock import format_local, utcnow
 from storage.tickets import NewTicket, create_ticket
@@ -39,6 +39,7 @@ Handler = Callable[[Context], list[Outgoing]]
 Rows = tuple[tuple[Button, ...], ...]
 PHONE_RE = re.compile(r"^(?:\+?84|0)\d{9,10}$")
 MAX_ADDRESS = 500
+MIN_TYPED_LABEL = 4  # letters typed before text can stand for a button label
 SHORT_TEXT = 80  # characters of a description quoted back in a question
 TYPED_COMPLAINT = "typed_complaint"  # conversation data: a complaint typed at the menu, to start the form with
 HELD_MEDIA = "held_media"  # conversation data: photos, files or a location sent outside the form, kept for it
@@ -383,10 +384,26 @@ def _keep_text(ctx: Context) -> list[str]:
     return [ctx.t("fb.text_kept")]
 
 
+def typed_button(ctx: Context) -> str | None:
+    """The data of the one button of this step whose label the citizen typed instead of pressing it
+    ("ha tang" for "Hạ tầng, vệ sinh môi trường"), if exactly one matches."""
+    typed = fold(ctx.incoming.text or "").split()
+    if ctx.state not in STATES or sum(len(w) for w in typed) < MIN_TYPED_LABEL:
+        return None
+    found = {b.data for out in STATES[ctx.state].prompt(ctx) for row in out.buttons for b in row
+             if set(typed) <= set(fold(b.label).split())}
+    return found.pop() if len(found) == 1 else None
+
+
 def _off_step(ctx: Context) -> list[Outgoing]:
-    """Anything but this step's buttons: kept where it belongs, then the step asked again."""
+    """Anything but this step's buttons: a typed label is that button; other text is kept where it belongs,
+    then the step asked again."""
     if ctx.incoming.callback:
         return _stale(ctx)
+    pressed = typed_button(ctx)
+    if pressed is not None:
+        ctx.incoming = replace(ctx.incoming, text=None, callback=pressed)
+        return STATES[ctx.state or "fb.category"].answer(ctx)
     notes = _keep_media(ctx) + _keep_text(ctx)
     return _again(ctx, *notes) if notes else _use_buttons(ctx)
 

@@ -230,3 +230,20 @@ def test_an_anonymous_ticket_is_never_asked_to_publish_its_place(citizen: Chat) 
     citizen.press("ẩn danh")
     assert "dữ liệu mở" not in citizen.text
     assert not any("công khai" in label for label in citizen.labels())
+
+
+def test_a_category_typed_instead_of_pressed_is_chosen(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.say("ha tang")
+    assert "Bước 2/6" in citizen.text
+    citizen.press("Quay lại")
+    citizen.say("Thái độ cán bộ")
+    assert "Bước 2/6" in citizen.text
+
+
+def test_text_that_names_no_single_button_is_kept_as_the_description(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.say("Đèn đường ngõ 5 hỏng cả tuần")
+    assert "Đã ghi phần bạn vừa gõ" in citizen.text and "Bước 1/6" in citizen.text
