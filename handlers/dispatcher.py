@@ -324,18 +324,26 @@ def refuse_banned(ctx: Context) -> list[Outgoing] | None:
 
 
 def check_input(ctx: Context) -> list[Outgoing] | None:
-    """A polite answer for input the bot cannot take (empty, too long, unsupported), else None."""
+    """A polite answer for input the bot cannot take (empty, too long, unsupported), else None; inside the
+    feedback form, followed by the step again (with its buttons)."""
     msg = ctx.incoming
     if msg.unsupported:
-        return [ctx.reply(ctx.t("error.unsupported", kind=msg.unsupported))]
+        return _and_the_step(ctx, ctx.t("error.unsupported", kind=msg.unsupported))
     limit = ctx.settings.max_text_length
     if msg.text and len(msg.text) > limit:
         key = "fb.description_too_long" if ctx.state == "fb.description" else "error.too_long"
-        return [ctx.reply(ctx.t(key, length=len(msg.text), limit=limit))]
+        return _and_the_step(ctx, ctx.t(key, length=len(msg.text), limit=limit))
     has_text = bool(msg.text and msg.text.strip())
     if not (has_text or msg.callback or msg.attachments or msg.location or msg.contact_phone):
-        return [ctx.reply(ctx.t("error.empty"))]
+        return _and_the_step(ctx, ctx.t("error.empty"))
     return None
+
+
+def _and_the_step(ctx: Context, text: str) -> list[Outgoing]:
+    step = feedback.FLOW.get(ctx.state or "")
+    if step is None or ctx.incoming.is_group:
+        return [ctx.reply(text)]
+    return [ctx.reply(text), *step.prompt(ctx)]
 
 
 Check = Callable[[Context], list[Outgoing] | None]

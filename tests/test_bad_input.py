@@ -38,6 +38,15 @@ def test_unsupported_media_in_the_middle_of_a_flow_keeps_the_flow(citizen: Chat)
     assert "Bước 4/6" in citizen.text
 
 
+def test_unsupported_media_in_the_form_is_followed_by_the_step_with_its_buttons(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.press("Gửi phản ánh")
+    citizen.send(unsupported="sticker")
+    assert "(sticker)" in citizen.last[0].text and "Bước 1/6" in citizen.text
+    citizen.press("Hạ tầng")
+    assert "Bước 2/6" in citizen.text
+
+
 def test_unknown_command_points_to_help(citizen: Chat) -> None:
     citizen.say("/xyz")
     assert "/xyz" in citizen.text and "/help" in citizen.text
