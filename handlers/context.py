@@ -33,11 +33,12 @@ class Context:
     state: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     later: list[tuple[str, str, Outgoing]] = field(default_factory=list)  # written by the dispatcher
+    answer_language: str | None = None  # this update's answers only (a question written in English)
 
     @property
     def lang(self) -> str:
-        """The language this person reads."""
-        return self.citizen.language or self.settings.default_language
+        """The language this person reads (this answer's, when the question was in another)."""
+        return self.answer_language or self.citizen.language or self.settings.default_language
 
     @property
     def is_staff(self) -> bool:

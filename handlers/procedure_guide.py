@@ -23,6 +23,7 @@ from knowledge.asks import CONDITION, DOCUMENTS, FEE, ONLINE, POST, PROXY, TIME,
 from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where
 from knowledge.models import Agency
 from knowledge.normalize import normalize
+from knowledge.query import in_english
 from knowledge.weights import weight
 from messaging.types import Button, Outgoing
 from storage.unmatched import record_unmatched, top_unmatched
@@ -332,9 +333,16 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
 
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:
-    """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff."""
+    """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff. A question written
+    in English is answered in English, with a button to keep English for every answer."""
     result = ctx.matcher.search(text, k=CHOICES_LONG)
-    return reply_to(ctx, text, result)
+    if ctx.lang == "en" or not in_english(normalize(text)):
+        return reply_to(ctx, text, result)
+    ctx.answer_language = "en"
+    out = reply_to(ctx, text, result)
+    keep = ctx.reply(ctx.t("lang.answered_in_english"), ((Button(ctx.t("btn.keep_english"), "lang:en"),
+                                                         Button(ctx.t("btn.lang_vi"), "lang:vi")),))
+    return [*out, keep]
 
 
 def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:

@@ -139,6 +139,20 @@ def test_english_reader_gets_the_card_in_english(person):
     assert "Where to file" in person.text and "Monday-Friday" in person.text
 
 
+def test_a_question_written_in_english_is_answered_in_english_and_offers_to_keep_english(person):
+    person.say("how do I register a birth")
+    assert "Where to file" in person.last[0].text and "Nơi nhận hồ sơ" not in person.last[0].text
+    assert "You wrote in English" in person.text
+    person.press("Always English")
+    person.say("birth registration")
+    assert "Where to file" in person.text and "You wrote in English" not in person.text
+
+
+def test_a_vietnamese_question_typed_without_marks_stays_vietnamese(person):
+    person.say("dang ky khai sinh cho con o dau")
+    assert "Nơi nhận hồ sơ" in person.text and "English" not in person.text
+
+
 def test_complaint_that_names_a_procedure_also_offers_that_procedure(sqlite_engine, settings):
     kb = load_knowledge_base()
     chat = Chat(Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False)), "citizen-10")
