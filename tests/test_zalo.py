@@ -358,3 +358,28 @@ async def test_a_failing_oa_api_loses_no_answer(bot: Bot, zalo: FakeZalo, failur
     assert status == 200
     await bot.sender.idle(timeout=20)
     assert len(zalo.to(USER)) == 1
+
+
+async def _crowd_says_start(bot: Bot, zalo: FakeZalo, users: list[str]) -> None:
+    await asyncio.gather(*(zalo.post_event(bot.url, zalo.event(u, "user_send_text", {"msg_id": f"s-{u}",
+                                                                                     "text": "/start"}))
+                           for u in users))
+    await bot.sender.drain(timeout=60)
+
+
+async def test_a_crowd_at_once_is_answered_within_zalos_rate_limit(settings: Settings,
+                                                                   core_kb: KnowledgeBase) -> None:
+    users = [f"90000000{i:02d}" for i in range(40)]
+    async with FakeZalo(followers=set(users), per_second=20) as zalo, zalo_bot(zalo, settings, core_kb) as bot:
+        await _crowd_says_start(bot, zalo, users)
+        assert zalo.rate_limited == 0
+        assert all("Xin chào" in zalo.to(u)[0].text for u in users)
+
+
+async def test_answers_refused_for_the_rate_limit_are_sent_again_and_none_is_lost(
+        settings: Settings, core_kb: KnowledgeBase) -> None:
+    users = [f"91000000{i:02d}" for i in range(25)]
+    async with FakeZalo(followers=set(users), per_second=4) as zalo, zalo_bot(zalo, settings, core_kb) as bot:
+        await _crowd_says_start(bot, zalo, users)  # the bot paces at 15 a second, Zalo here allows 4
+        assert zalo.rate_limited > 0
+        assert sorted(s.user_id for s in zalo.sent) == sorted(users)  # each greeted once

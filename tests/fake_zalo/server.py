@@ -2,7 +2,9 @@
 
 - `/v3.0/oa/message/cs`: the access token must be the current one (-216 otherwise), the user must follow the
   OA (-213) and have written within the window (-230 for users in `outside_window`); texts and buttons are
-  checked against Zalo's limits; `fail_next` makes the next calls answer 500/502 (an HTML page) or hang.
+  checked against Zalo's limits; `fail_next` makes the next calls answer 500/502 (an HTML page) or hang;
+  with `per_second` set, sends beyond that rate get -32 (rate limit), as Zalo answers; like the fake Bot API,
+  the limit is a token bucket holding one second's worth, refilled at `per_second`.
 - `/v4/oa/access_token`: refresh tokens are single-use: each refresh returns a new pair and the old refresh
   token is refused from then on (-14014), as Zalo does; every use is recorded in `refresh_uses`.
 - Webhook events are signed here with Zalo's documented formula, written out independently of the bot:
@@ -15,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +71,11 @@ class FakeZalo:
     refreshes: int = 0
     refresh_uses: list[tuple[str, bool]] = field(default_factory=list)  # (refresh token, accepted)
     refused_sends: int = 0
+    per_second: int | None = None  # sends allowed in any one second (None: no limit)
+    rate_limited: int = 0  # sends answered -32
 
     def __post_init__(self) -> None:
+        self._tokens, self._stamp = float(self.per_second or 0), time.monotonic()
         web_app = web.Application()
         web_app.router.add_post("/v3.0/oa/message/cs", self._send)
         web_app.router.add_post("/v4/oa/access_token", self._token)
@@ -107,6 +113,9 @@ class FakeZalo:
             return web.json_response({"error": -1, "message": "Internal error"}, status=500)
         if request.headers.get("access_token") != self.access_token:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
+        if self._over_rate():
+            self.rate_limited += 1
+            return web.json_response({"error": -32, "message": "The request rate of the application is exceeded"})
         body = await request.json()
         user = str(body.get("recipient", {}).get("user_id", ""))
         message = body.get("message") or {}
@@ -123,6 +132,18 @@ class FakeZalo:
             return web.json_response({"error": -201, "message": "Parameters are invalid"})
         self.sent.append(sent)
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": secrets.token_hex(8)}})
+
+    def _over_rate(self) -> bool:
+        """Whether one more send now goes past `per_second` (else it takes a token)."""
+        if self.per_second is None:
+            return False
+        now = time.monotonic()
+        self._tokens = min(float(self.per_second), self._tokens + (now - self._stamp) * self.per_second)
+        self._stamp = now
+        if self._tokens < 1.0:
+            return True
+        self._tokens -= 1.0
+        return False
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
