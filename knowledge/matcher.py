@@ -238,7 +238,7 @@ class Matcher:
         long = model == confidence.UNCURATED or feats.span >= 0.5
         sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats, len(ranked) - 1)
         # a message that also reports or complains gets a card only when it names the procedure
-        sure = sure and (bool(feats.named) or not intents.describes_problem(query))
+        sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
 
     def features(self, q: Query, ranked: Ranking) -> Features:
