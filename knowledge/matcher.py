@@ -236,7 +236,8 @@ class Matcher:
         model = confidence.model_of(self._uncurated)
         p = confidence.probability(feats, model)
         long = model == confidence.UNCURATED or feats.span >= 0.5
-        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats, len(ranked) - 1)
+        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(
+            feats, len(ranked) - 1, self._qualified_ties(q, ranked, feats))
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
@@ -266,6 +267,18 @@ class Matcher:
             agreement=ranked.agreement,
             dense_gap=10 * ranked.dense_gap,
         )
+
+    def _qualified_ties(self, q: Query, ranked: Ranking, feats: Features) -> int:
+        """How many of the tied runners-up add a change or a special case the question never says while the
+        first adds none ("Đăng ký lại khai sinh" beside "Đăng ký khai sinh"): they make it no less clear."""
+        if not feats.ties:
+            return 0
+        docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
+        cover = signals.coverages(self.state, q, docs)
+        tie = weight("confidence.tie_coverage")
+        tied = [doc for doc, (c, _) in zip(docs[1:], cover[1:], strict=True) if c >= cover[0][0] - tie]
+        unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([docs[0], *tied]))
+        return 0 if unsaid[0] else int(unsaid[1:].sum())
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""
