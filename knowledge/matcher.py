@@ -190,8 +190,16 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
+        ages = adjustments.ages_asked(q.normalized)
+        if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
+            fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
+        share = weight("adjust.coverage") * (1.0 - max(span, self._uncurated))
+        if share > 0:  # a short question: the leading candidates by how much of it they explain
+            lead = np.argsort(-fused, kind="stable")[: int(weight("pool.coverage"))]
+            covers = signals.coverages(self.state, q, pool[lead].tolist())
+            fused[lead] += share * np.array([c for c, _ in covers])
         order = np.argsort(-fused, kind="stable")
         ranking = Ranking(adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order]))
         first = ranking[0][0]
@@ -278,7 +286,12 @@ class Matcher:
         tie = weight("confidence.tie_coverage")
         tied = [doc for doc, (c, _) in zip(docs[1:], cover[1:], strict=True) if c >= cover[0][0] - tie]
         unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([docs[0], *tied]))
-        return 0 if unsaid[0] else int(unsaid[1:].sum())
+        if unsaid[0]:
+            return 0
+        first = frozenset(self.state.name_words[docs[0]])  # a variant's name says most of the first's words
+        needed = weight("confidence.variant_overlap") * len(first)
+        return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
+                   for doc, u in zip(tied, unsaid[1:], strict=True))
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""

@@ -52,10 +52,14 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
     "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
     "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
+    "adjust.coverage": Weight(0.7, "share explained of a short question, leading candidates; short tuning: 0.2-1.0 swept, 0.7 best"),
+    "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
+    "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
     # -- which question is about a procedure, and how sure the first one is --
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
     "confidence.min_evidence": Weight(0.5, "matched rarity needed, as a share of the rarest syllable's; dev set"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
+    "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),
     # the probability that the first procedure is right: a logistic regression per kind of knowledge base
     # (curated: with phrasings, the shipped one; uncurated: imported national records), see knowledge/confidence.py
