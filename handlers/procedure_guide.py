@@ -20,7 +20,16 @@ from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import ONE_STOP, rank_agencies, usable
 from knowledge.asks import CONDITION, DOCUMENTS, FEE, ONLINE, POST, PROXY, TIME, WHERE, asked_aspects
-from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where, describes_problem
+from knowledge.intent import (
+    COMPLAINT,
+    PROCEDURE,
+    SMALLTALK,
+    STATUS,
+    UNKNOWN,
+    asks_contact,
+    asks_where,
+    describes_problem,
+)
 from knowledge.models import Agency
 from knowledge.normalize import normalize
 from knowledge.weights import weight

@@ -5,8 +5,9 @@ their provenance), a calibration table and an ablation (each feature left out). 
 the fusion of the ranking signals (a pointwise logistic regression and a listwise softmax over each
 question's candidates), compares them, by five-fold cross-validation over questions, with the hand-set
 fusion of the weights table, and shows the ablation (each signal left out). Only tuning data is read: the
-development set and the short tuning questions on the shipped knowledge base and, with `--national`, the tuning half of the portal
-questions and the development questions that name a national code, on the national records.
+development set and the short tuning questions on the shipped knowledge base and, with `--national`, the
+tuning half of the portal questions and the development questions that name a national code, on the national
+records.
 """
 
 from __future__ import annotations

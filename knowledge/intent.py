@@ -103,10 +103,11 @@ _CONTACT = _phrases(
 )
 _SMALLTALK = _phrases(
     "xin chào, chào, chào bạn, chào em, chào bot, chào buổi sáng, chào buổi chiều, chào buổi tối, hello, hi, hey,"
-    "alo, a lô, cảm ơn, cám ơn, tks, thks, thank, cảm ơn bạn, cảm ơn nhiều, thanks, thank you, tạm biệt, bye, goodbye, bạn là ai,"
-    "bạn tên gì, bạn tên là gì, tên gì, tên là gì, bạn là người hay máy, người thật, người máy, robot, who are you, are you a bot,"
+    "alo, a lô, cảm ơn, cám ơn, cảm ơn bạn, cảm ơn nhiều, thanks, thank you, tạm biệt, bye, goodbye, bạn là ai,"
+    "bạn tên gì, bạn tên là gì, bạn là người hay máy, người thật, người máy, robot, who are you, are you a bot,"
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
-    "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi"
+    "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi,"
+    "tks, thks, thank, tên gì, tên là gì"
 )
 # Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
 # in unmarked text only cues of several words, or written without marks anyway, count as small talk.

@@ -52,7 +52,7 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
     "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
     "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
-    "adjust.coverage": Weight(0.7, "share explained of a short question, leading candidates; short tuning: 0.2-1.0 swept, 0.7 best"),
+    "adjust.coverage": Weight(0.7, "share of a short question explained (leading candidates); short tuning, 0.1-1.5"),
     "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
     "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
     # -- which question is about a procedure, and how sure the first one is --
