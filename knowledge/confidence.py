@@ -30,6 +30,7 @@ class Features:
     span: float  # 0 short .. 1 long question
     agreement: float  # share of the signals whose own best procedure is the first
     dense_gap: float  # ten times the first's cosine lead over the best other candidate (0 without vectors)
+    contain: float = 0.0  # share of the first's name (by rarity) the question says (long questions)
 
     def vector(self) -> list[float]:
         """The feature values in declaration order."""

@@ -184,6 +184,11 @@ def asks_where(message: str) -> bool:
     return _text(message).has(_WHERE)
 
 
+def wants_to_report(message: str) -> bool:
+    """Whether the message says it reports, complains or suggests ("phản ánh", "khiếu nại", "góp ý")."""
+    return _text(message).has(_REPORT_WORDS)
+
+
 def describes_problem(message: str, formal: bool = True) -> bool:
     """Whether the wording reports a problem or asks to complain (used when no procedure matches);
     `formal=False`: not counting the words that name the khiếu nại / tố cáo procedures."""

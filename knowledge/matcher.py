@@ -40,6 +40,7 @@ class Ranking(list[tuple[int, float]]):
 
     agreement: float = 0.0  # share of the signals (exact words, literal words, meaning) whose own best is first
     dense_gap: float = 0.0  # cosine of the first minus the best other cosine in the pool (0 without vectors)
+    contain: float = 0.0  # how much of the first's name the question says (0 when not measured)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ class Matcher:
             cosines = dense[pool]
             mine = pool == first
             ranking.dense_gap = float(cosines[mine].max() - (cosines[~mine].max() if (~mine).any() else 0.0))
+        if contain is not None:
+            ranking.contain = float(contain[pool == first].max())
         return ranking
 
     def search(self, query: str, k: int = 3) -> MatchResult:
@@ -235,7 +238,9 @@ class Matcher:
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
         feats = self.features(q, ranked)
-        if cue == intents.COMPLAINT:
+        if cue == intents.COMPLAINT and not (  # "đăng ký khai sinh quá hạn": a procedure saying the problem word
+            feats.coverage >= weight("confidence.problem_explained") and not intents.wants_to_report(query)
+        ):
             return MatchResult(query, cue, False, hits, feats.coverage)
         # a short question must be explained in good part; a long story may say much besides its ask
         needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
@@ -274,6 +279,7 @@ class Matcher:
             span=span_of(len(q.tokens)),
             agreement=ranked.agreement,
             dense_gap=10 * ranked.dense_gap,
+            contain=ranked.contain,
         )
 
     def _qualified_ties(self, q: Query, ranked: Ranking, feats: Features) -> int:

@@ -60,6 +60,8 @@ WEIGHTS: dict[str, Weight] = {
     "confidence.min_evidence": Weight(0.5, "matched rarity needed, as a share of the rarest syllable's; dev set"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
     "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
+    "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "
+                                                "the procedure's ('khai sinh quá hạn'); short tuning and dev"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),
     # the probability that the first procedure is right: a logistic regression per kind of knowledge base
     # (curated: with phrasings, the shipped one; uncurated: imported national records), see knowledge/confidence.py
