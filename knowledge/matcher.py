@@ -267,7 +267,9 @@ class Matcher:
         tied = [doc for doc, c in zip(docs[1:], others, strict=True) if c >= cover - tie]
         asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
                                                  for w in alt}
-        named = self._names_in_full(asked, first) and not any(self._names_in_full(asked, doc) for doc in tied)
+        same = self.state.name_words[first]  # the same procedure at another level is no rival
+        named = self._names_in_full(asked, first) and not any(
+            self._names_in_full(asked, doc) for doc in tied if self.state.name_words[doc] != same)
         return Features(
             coverage=cover,
             evidence=min(evidence / self._max_idf, 3.0),
