@@ -57,7 +57,7 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
     # -- which question is about a procedure, and how sure the first one is --
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
-    "confidence.min_evidence": Weight(0.5, "matched rarity needed, as a share of the rarest syllable's; dev set"),
+    "confidence.min_evidence": Weight(0.4, "matched rarity needed (share of the rarest syllable's); short tuning"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
     "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
     "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "
