@@ -83,13 +83,17 @@ def age_range(name: str) -> tuple[int, int] | None:
     return (int(since.group(1)) if since else 0, int(below.group(1)) - 1 if below else 200)
 
 
-def age_mismatch(procedures: list[Procedure], docs: np.ndarray, ages: list[int]) -> np.ndarray:
-    """1 for each procedure whose name is for other ages than every age the question states."""
+def age_mismatch(procedures: list[Procedure], docs: np.ndarray, ages: list[int],
+                 known: dict[int, tuple[int, int] | None]) -> np.ndarray:
+    """1 for each procedure whose name is for other ages than every age the question states (`known`: the
+    age ranges of names read so far, filled in)."""
     out = np.zeros(len(docs))
     if not ages:
         return out
     for i, doc in enumerate(docs.tolist()):
-        span = age_range(procedures[doc].name)
+        if doc not in known:
+            known[doc] = age_range(procedures[doc].name)
+        span = known[doc]
         out[i] = span is not None and not any(span[0] <= a <= span[1] for a in ages)
     return out
 

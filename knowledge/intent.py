@@ -74,7 +74,8 @@ _PROBLEM_WORDS = _phrases(
     "tiêu cực, chậm trễ, quá hạn, trễ hẹn, ô nhiễm, bốc mùi, hôi thối, có mùi, nước thải, khói, bụi, cháy nổ,"
     "mất trật tự, đánh nhau, trộm, cây đổ, cây xanh đổ, đổ chắn, chắn đường, chắn cửa, đỗ xe, đỗ chắn,"
     "nắp cống, cống vỡ, tắc cống, cống tắc, nước bẩn, bị đục, mất điện, mất nước, chó thả rông, buôn bán lấn,"
-    "lỗi không, bị lỗi, không nộp được, không truy cập được, pothole, garbage, rubbish, trash, noise, noisy,"
+    "lỗi không, bị lỗi, không nộp được, không truy cập được, gây ồn, làm ồn, ồn quá, thả rông, chó cắn, sắp đổ,"
+    "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
 )
 # Wishes to report, complain, petition or suggest.

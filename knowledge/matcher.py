@@ -41,6 +41,7 @@ class Ranking(list[tuple[int, float]]):
     agreement: float = 0.0  # share of the signals (exact words, literal words, meaning) whose own best is first
     dense_gap: float = 0.0  # cosine of the first minus the best other cosine in the pool (0 without vectors)
     contain: float = 0.0  # how much of the first's name the question says (0 when not measured)
+    covers: tuple[float, ...] = ()  # coverage of the first TIE_CANDIDATES (once the features are read)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Matcher:
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
+        self._age_ranges: dict[int, tuple[int, int] | None] = {}  # ages a name is for, read when first met
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = adjustments.breadth(self.procedures)
         self._ministry_only = adjustments.ministry_only(self.procedures)
@@ -193,7 +195,7 @@ class Matcher:
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
         ages = adjustments.ages_asked(q.normalized)
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
-            fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages)
+            fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
         share = weight("adjust.coverage") * (1.0 - max(span, self._uncurated))
@@ -249,8 +251,9 @@ class Matcher:
         model = confidence.model_of(self._uncurated)
         p = confidence.probability(feats, model)
         long = model == confidence.UNCURATED or feats.span >= 0.5
-        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(
-            feats, len(ranked) - 1, self._qualified_ties(q, ranked, feats))
+        sure = p >= confidence.card_threshold(model)
+        if sure and confidence.ambiguous(feats, len(ranked) - 1):  # unless the ties are narrower variants
+            sure = not confidence.ambiguous(feats, len(ranked) - 1, self._qualified_ties(q, ranked, feats))
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
@@ -261,6 +264,7 @@ class Matcher:
         docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
         (cover, evidence), *rest = signals.coverages(self.state, q, docs)
         others = [c for c, _ in rest]
+        ranked.covers = (cover, *others)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (score - second) / score if score > 0 else 0.0
         tie = weight("confidence.tie_coverage")
@@ -290,9 +294,9 @@ class Matcher:
         if not feats.ties:
             return 0
         docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
-        cover = signals.coverages(self.state, q, docs)
+        cover = ranked.covers or tuple(c for c, _ in signals.coverages(self.state, q, docs))
         tie = weight("confidence.tie_coverage")
-        tied = [doc for doc, (c, _) in zip(docs[1:], cover[1:], strict=True) if c >= cover[0][0] - tie]
+        tied = [doc for doc, c in zip(docs[1:], cover[1:], strict=True) if c >= cover[0] - tie]
         unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([docs[0], *tied]))
         if unsaid[0]:
             return 0
