@@ -119,7 +119,7 @@ def report(model: str, rows: list[dict[str, Any]]) -> None:
         if band.any():
             print(f"  {lo:.1f}-{lo + 0.1:.1f}  {int(band.sum()):4d}  {y[band].mean():.2f}")
     sources = np.array([r["source"] for r in rows])
-    for threshold in (0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
+    for threshold in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         parts = []
         for source in sorted(set(sources)):
             sel = sources == source
