@@ -1,8 +1,9 @@
 """Every ranking and confidence constant of the matcher, in one table, each with where its value came from.
 
-Tuning sets: `tests/data/dev_questions.jsonl` (the development set, shipped knowledge base), the tuning half of
-the portal questions (`kb eval --half tuning`, national records) and the development questions that name a
-national code (on the national records). Values marked "fitted" come from `python -m knowledge.fit` on those
+Tuning sets: `tests/data/dev_questions.jsonl` (the development set, shipped knowledge base), the short tuning set
+`tests/data/tuning/short_questions.jsonl` (written before reading any phrasing; shipped knowledge base), the
+tuning half of the portal questions (`kb eval --half tuning`, national records) and the development questions
+that name a national code (on the national records). Values marked "fitted" come from `python -m knowledge.fit` on those
 sets; "swept" values from sweeps on them recorded in docs/knowledge-experiments.md. The frozen sets
 (`tests/data/frozen/`, the portal's frozen half) never set a value.
 """
