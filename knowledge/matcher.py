@@ -193,7 +193,7 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
-        ages = adjustments.ages_asked(q.normalized)
+        ages = adjustments.ages_asked(q.normalized) if span < 1 else []
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
             fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
         if trace is not None:
