@@ -20,7 +20,16 @@ from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import ONE_STOP, rank_agencies, usable
 from knowledge.asks import CONDITION, DOCUMENTS, FEE, ONLINE, POST, PROXY, TIME, WHERE, asked_aspects
-from knowledge.intent import COMPLAINT, PROCEDURE, SMALLTALK, STATUS, UNKNOWN, asks_contact, asks_where
+from knowledge.intent import (
+    COMPLAINT,
+    PROCEDURE,
+    SMALLTALK,
+    STATUS,
+    UNKNOWN,
+    asks_contact,
+    asks_where,
+    describes_problem,
+)
 from knowledge.models import Agency
 from knowledge.normalize import normalize
 from knowledge.query import in_english
@@ -225,8 +234,10 @@ def related(ctx: Context, proc: Procedure, candidates: list[Procedure], limit: i
     return out
 
 
-def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_staff: bool = False) -> Rows:
-    """Details buttons, then related procedures, then (for a question the card cannot settle) staff, the menu."""
+def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_staff: bool = False,
+                 feedback: bool = False) -> Rows:
+    """Details buttons, then related procedures, then (for a question the card cannot settle) staff, (for one
+    that also reports or complains) sending a feedback, the menu."""
     key = ref(proc)
     rows: list[tuple[Button, ...]] = [
         (_button(ctx.t("proc.btn_steps"), f"s:{key}"), _button(ctx.t("proc.btn_legal"), f"l:{key}")),
@@ -235,14 +246,16 @@ def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_sta
         rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, other))), f"o:{ref(other)}"),))
     if ask_staff:
         rows.append((_button(ctx.t("proc.btn_ask_staff"), "ask"),))
+    if feedback:
+        rows.append((Button(ctx.t("proc.btn_feedback"), "m:feedback"),))
     rows.append(menu_row(ctx.t))
     return tuple(rows)
 
 
 def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None, asked: tuple[str, ...] = (),
-         ask_staff: bool = False) -> Outgoing:
+         ask_staff: bool = False, feedback: bool = False) -> Outgoing:
     """The answer card of one procedure, as a message (what was asked first)."""
-    return ctx.reply(_fit(card_text(ctx, proc, asked)), card_buttons(ctx, proc, others or [], ask_staff))
+    return ctx.reply(_fit(card_text(ctx, proc, asked)), card_buttons(ctx, proc, others or [], ask_staff, feedback))
 
 
 def _tagged(message: Outgoing, answer: str) -> Outgoing:
@@ -329,7 +342,11 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
         "ủy quyền" in d.lower() or "uỷ quyền" in d.lower() for d in procedures[0].documents))
     if unsettled:  # staff get the question with the procedure named
         ctx.data[QUESTION_KEY] = ctx.t("proc.question_about", question=text, name=procedures[0].name)
-    return [_tagged(card(ctx, procedures[0], procedures[1:], asked, ask_staff=unsettled), "card")]
+    # "tố cáo cán bộ nhận hối lộ": the tố cáo procedure, and sending it as a feedback too
+    feedback = describes_problem(text)
+    if feedback:
+        ctx.data[TYPED_COMPLAINT] = text
+    return [_tagged(card(ctx, procedures[0], procedures[1:], asked, ask_staff=unsettled, feedback=feedback), "card")]
 
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:

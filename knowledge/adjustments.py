@@ -3,6 +3,7 @@ the variety of the results a citizen sees."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -60,6 +61,40 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
         out[i] = any(plain(c) not in said for c in cases) or (
             bool(actions) and not change_asked and not any(plain(m) in said for m in actions)
         )
+    return out
+
+
+_AGE_ASKED = re.compile(r"(?<![\d.,])(\d{1,3})\s*(?:tuổi|tuoi|years? old|yo)\b")
+_AGE_BELOW = re.compile(r"dưới (\d{1,3}) tuổi")
+_AGE_FROM = re.compile(r"(?:từ đủ|từ|đủ) (\d{1,3}) tuổi")
+
+
+def ages_asked(text: str) -> list[int]:
+    """The ages a question states ("con 5 tuổi", "tròn 14 tuoi", "15 years old")."""
+    return [int(n) for n in _AGE_ASKED.findall(text.lower())]
+
+
+def age_range(name: str) -> tuple[int, int] | None:
+    """The ages a procedure's name is for ("dưới 14 tuổi": 0-13, "từ đủ 14 tuổi trở lên": 14 and over)."""
+    name = name.lower()
+    below, since = _AGE_BELOW.search(name), _AGE_FROM.search(name)
+    if below is None and since is None:
+        return None
+    return (int(since.group(1)) if since else 0, int(below.group(1)) - 1 if below else 200)
+
+
+def age_mismatch(procedures: list[Procedure], docs: np.ndarray, ages: list[int],
+                 known: dict[int, tuple[int, int] | None]) -> np.ndarray:
+    """1 for each procedure whose name is for other ages than every age the question states (`known`: the
+    age ranges of names read so far, filled in)."""
+    out = np.zeros(len(docs))
+    if not ages:
+        return out
+    for i, doc in enumerate(docs.tolist()):
+        if doc not in known:
+            known[doc] = age_range(procedures[doc].name)
+        span = known[doc]
+        out[i] = span is not None and not any(span[0] <= a <= span[1] for a in ages)
     return out
 
 

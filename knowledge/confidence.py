@@ -30,6 +30,7 @@ class Features:
     span: float  # 0 short .. 1 long question
     agreement: float  # share of the signals whose own best procedure is the first
     dense_gap: float  # ten times the first's cosine lead over the best other candidate (0 without vectors)
+    contain: float = 0.0  # share of the first's name (by rarity) the question says (long questions)
 
     def vector(self) -> list[float]:
         """The feature values in declaration order."""
@@ -68,11 +69,13 @@ def card_threshold(model: str) -> float:
     return weight(f"confidence.{model}.card")
 
 
-def ambiguous(features: Features, runners_up: int) -> bool:
+def ambiguous(features: Features, runners_up: int, qualified: int = 0) -> bool:
     """Whether the question is too general for a card ("bảo hiểm", "đăng ký"): every runner-up compared (at
-    least two, at most `confidence.general_ties`) explains it as well, and it names none in full.
+    least two, at most `confidence.general_ties`) explains it as well, and it names none in full. A tied
+    runner-up that adds a change or special case the question never says, where the first adds none
+    (`qualified` of them), does not count: "làm giấy khai sinh" is "Đăng ký khai sinh", not its variants.
 
     A rule kept beside the fitted probability: the tuning sets hold few such general questions.
     """
     compared = min(int(weight("confidence.general_ties")), runners_up)
-    return not features.named and compared >= 2 and features.ties >= compared
+    return not features.named and compared >= 2 and features.ties - qualified >= compared

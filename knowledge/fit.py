@@ -5,8 +5,9 @@ their provenance), a calibration table and an ablation (each feature left out). 
 the fusion of the ranking signals (a pointwise logistic regression and a listwise softmax over each
 question's candidates), compares them, by five-fold cross-validation over questions, with the hand-set
 fusion of the weights table, and shows the ablation (each signal left out). Only tuning data is read: the
-development set on the shipped knowledge base and, with `--national`, the tuning half of the portal
-questions and the development questions that name a national code, on the national records.
+development set and the short tuning questions on the shipped knowledge base and, with `--national`, the
+tuning half of the portal questions and the development questions that name a national code, on the national
+records.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from knowledge.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"
+SHORT = ROOT / "tests" / "data" / "tuning" / "short_questions.jsonl"  # written before reading any phrasing
 PORTAL = ROOT.parent / "shared" / "external" / "dvc-questions" / "dev.jsonl"
 NATIONAL_CODE = re.compile(r"^\d\.\d{6}$")
 L2 = 1.0  # ridge penalty of the fit (the sets are small)
@@ -117,7 +119,7 @@ def report(model: str, rows: list[dict[str, Any]]) -> None:
         if band.any():
             print(f"  {lo:.1f}-{lo + 0.1:.1f}  {int(band.sum()):4d}  {y[band].mean():.2f}")
     sources = np.array([r["source"] for r in rows])
-    for threshold in (0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
+    for threshold in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         parts = []
         for source in sorted(set(sources)):
             sel = sources == source
@@ -250,13 +252,14 @@ def main(argv: list[str] | None = None) -> int:
             questions += candidates(national, _dev_national(), "dev-national")
         fusion_report(questions)
         return 0
-    rows = samples(Matcher(default_knowledge_base()), read_questions(DEV), "dev")
+    shipped = Matcher(default_knowledge_base())
+    rows = samples(shipped, read_questions(DEV), "dev") + samples(shipped, read_questions(SHORT), "short")
     if args.national:
         national = Matcher(load_knowledge_base(args.national))
         rows += samples(national, select(read_questions(PORTAL), TUNING), "portal")
         rows += samples(national, _dev_national(), "dev-national")
     rows = [r for r in rows if r["x"] is not None]
-    for model, members in (("curated", ("dev",)), ("uncurated", ("portal", "dev-national"))):
+    for model, members in (("curated", ("dev", "short")), ("uncurated", ("portal", "dev-national"))):
         chosen = [r for r in rows if r["source"] in members]
         if chosen:
             report(model, chosen)

@@ -74,12 +74,20 @@ _PROBLEM_WORDS = _phrases(
     "tiêu cực, chậm trễ, quá hạn, trễ hẹn, ô nhiễm, bốc mùi, hôi thối, có mùi, nước thải, khói, bụi, cháy nổ,"
     "mất trật tự, đánh nhau, trộm, cây đổ, cây xanh đổ, đổ chắn, chắn đường, chắn cửa, đỗ xe, đỗ chắn,"
     "nắp cống, cống vỡ, tắc cống, cống tắc, nước bẩn, bị đục, mất điện, mất nước, chó thả rông, buôn bán lấn,"
-    "lỗi không, bị lỗi, không nộp được, không truy cập được, pothole, garbage, rubbish, trash, noise, noisy,"
+    "lỗi không, bị lỗi, không nộp được, không truy cập được, gây ồn, làm ồn, ồn quá, thả rông, chó cắn, sắp đổ,"
+    "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
 )
 # Wishes to report, complain, petition or suggest.
 _REPORT_WORDS = _phrases(
     "phản ánh, khiếu nại, tố cáo, kiến nghị, góp ý, bức xúc, báo cáo, phàn nàn, tố giác, đề nghị xử lý,"
+    "đề nghị kiểm tra, complain, complaint, report, suggest, suggestion, feedback"
+)
+# Of those, the words that name a formal procedure of the ward (Luật Khiếu nại 2011, Luật Tố cáo 2018): alone, with no
+# problem reported, they ask for that procedure ("khiếu nại quyết định hành chính", "làm đơn tố cáo cán bộ").
+_FORMAL_WORDS = _phrases("khiếu nại, tố cáo")
+_INFORMAL_REPORT_WORDS = _phrases(
+    "phản ánh, kiến nghị, góp ý, bức xúc, báo cáo, phàn nàn, tố giác, đề nghị xử lý,"
     "đề nghị kiểm tra, complain, complaint, report, suggest, suggestion, feedback"
 )
 # Signs the person asks how to do a procedure (so "thủ tục khiếu nại" is a procedure question).
@@ -99,7 +107,8 @@ _SMALLTALK = _phrases(
     "alo, a lô, cảm ơn, cám ơn, cảm ơn bạn, cảm ơn nhiều, thanks, thank you, tạm biệt, bye, goodbye, bạn là ai,"
     "bạn tên gì, bạn tên là gì, bạn là người hay máy, người thật, người máy, robot, who are you, are you a bot,"
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
-    "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi"
+    "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi,"
+    "tks, thks, thank, tên gì, tên là gì"
 )
 # Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
 # in unmarked text only cues of several words, or written without marks anyway, count as small talk.
@@ -146,8 +155,9 @@ def cue_intent(message: str) -> str | None:
         return STATUS
     if ticket and text.has(_PROGRESS_WORDS) and (text.has(_OWN_WORDS) or code):
         return STATUS
+    # small talk says a greeting or a thanks (unmarked, "tam vang" is "tạm vắng", not "tạm biệt" + "vâng")
     if len(words) <= 8 and (
-        set(words) <= _SMALLTALK_WORDS
+        (set(words) <= _SMALLTALK_WORDS and (text.marked or text.has(_SMALLTALK_UNMARKED)))
         or (
             text.has(_SMALLTALK if text.marked else _SMALLTALK_UNMARKED)
             and not text.has(_HOW_WORDS)
@@ -157,7 +167,7 @@ def cue_intent(message: str) -> str | None:
         return SMALLTALK
     if text.has(_PROBLEM_WORDS) and not (text.has(_HOW_WORDS) and not text.has(_REPORT_WORDS)):
         return COMPLAINT
-    if text.has(_REPORT_WORDS) and not text.has(_HOW_WORDS):
+    if text.has(_INFORMAL_REPORT_WORDS) and not text.has(_HOW_WORDS):
         return COMPLAINT
     return None
 
@@ -175,7 +185,13 @@ def asks_where(message: str) -> bool:
     return _text(message).has(_WHERE)
 
 
-def describes_problem(message: str) -> bool:
-    """Whether the wording reports a problem or asks to complain (used when no procedure matches)."""
+def wants_to_report(message: str) -> bool:
+    """Whether the message says it reports, complains or suggests ("phản ánh", "khiếu nại", "góp ý")."""
+    return _text(message).has(_REPORT_WORDS)
+
+
+def describes_problem(message: str, formal: bool = True) -> bool:
+    """Whether the wording reports a problem or asks to complain (used when no procedure matches);
+    `formal=False`: not counting the words that name the khiếu nại / tố cáo procedures."""
     text = _text(message)
-    return text.has(_PROBLEM_WORDS) or text.has(_REPORT_WORDS)
+    return text.has(_PROBLEM_WORDS) or text.has(_REPORT_WORDS if formal else _INFORMAL_REPORT_WORDS)

@@ -82,4 +82,5 @@ PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "h
 # động"): a question that neither says nor implies them is about the general procedure.
 SPECIAL_CASES: tuple[str, ...] = (
     "nước ngoài", "biên giới", "lưu động", "cơ quan đại diện", "tạm thời", "khẩn cấp", "thí điểm", "đặc biệt",
+    "kết hợp",
 )

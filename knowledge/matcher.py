@@ -40,6 +40,8 @@ class Ranking(list[tuple[int, float]]):
 
     agreement: float = 0.0  # share of the signals (exact words, literal words, meaning) whose own best is first
     dense_gap: float = 0.0  # cosine of the first minus the best other cosine in the pool (0 without vectors)
+    contain: float = 0.0  # how much of the first's name the question says (0 when not measured)
+    covers: tuple[float, ...] = ()  # coverage of the first TIE_CANDIDATES (once the features are read)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Matcher:
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
+        self._age_ranges: dict[int, tuple[int, int] | None] = {}  # ages a name is for, read when first met
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
         self._breadth = adjustments.breadth(self.procedures)
         self._ministry_only = adjustments.ministry_only(self.procedures)
@@ -190,8 +193,16 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
+        ages = adjustments.ages_asked(q.normalized) if span < 1 else []
+        if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
+            fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
+        share = weight("adjust.coverage") * (1.0 - max(span, self._uncurated))
+        if share > 0:  # a short question: the leading candidates by how much of it they explain
+            lead = np.argsort(-fused, kind="stable")[: int(weight("pool.coverage"))]
+            covers = signals.coverages(self.state, q, pool[lead].tolist())
+            fused[lead] += share * np.array([c for c, _ in covers])
         order = np.argsort(-fused, kind="stable")
         ranking = Ranking(adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order]))
         first = ranking[0][0]
@@ -201,6 +212,8 @@ class Matcher:
             cosines = dense[pool]
             mine = pool == first
             ranking.dense_gap = float(cosines[mine].max() - (cosines[~mine].max() if (~mine).any() else 0.0))
+        if contain is not None:
+            ranking.contain = float(contain[pool == first].max())
         return ranking
 
     def search(self, query: str, k: int = 3) -> MatchResult:
@@ -227,7 +240,9 @@ class Matcher:
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
         feats = self.features(q, ranked)
-        if cue == intents.COMPLAINT:
+        if cue == intents.COMPLAINT and not (  # "đăng ký khai sinh quá hạn": a procedure saying the problem word
+            feats.coverage >= weight("confidence.problem_explained") and not intents.wants_to_report(query)
+        ):
             return MatchResult(query, cue, False, hits, feats.coverage)
         # a short question must be explained in good part; a long story may say much besides its ask
         needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
@@ -236,9 +251,11 @@ class Matcher:
         model = confidence.model_of(self._uncurated)
         p = confidence.probability(feats, model)
         long = model == confidence.UNCURATED or feats.span >= 0.5
-        sure = p >= confidence.card_threshold(model) and not confidence.ambiguous(feats, len(ranked) - 1)
+        sure = p >= confidence.card_threshold(model)
+        if sure and confidence.ambiguous(feats, len(ranked) - 1):  # unless the ties are narrower variants
+            sure = not confidence.ambiguous(feats, len(ranked) - 1, self._qualified_ties(q, ranked, feats))
         # a message that also reports or complains gets a card only when it names the procedure
-        sure = sure and (bool(feats.named) or not intents.describes_problem(query))
+        sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
 
     def features(self, q: Query, ranked: Ranking) -> Features:
@@ -247,13 +264,16 @@ class Matcher:
         docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
         (cover, evidence), *rest = signals.coverages(self.state, q, docs)
         others = [c for c, _ in rest]
+        ranked.covers = (cover, *others)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (score - second) / score if score > 0 else 0.0
         tie = weight("confidence.tie_coverage")
         tied = [doc for doc, c in zip(docs[1:], others, strict=True) if c >= cover - tie]
         asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
                                                  for w in alt}
-        named = self._names_in_full(asked, first) and not any(self._names_in_full(asked, doc) for doc in tied)
+        same = self.state.name_words[first]  # the same procedure at another level is no rival
+        named = self._names_in_full(asked, first) and not any(
+            self._names_in_full(asked, doc) for doc in tied if self.state.name_words[doc] != same)
         return Features(
             coverage=cover,
             evidence=min(evidence / self._max_idf, 3.0),
@@ -265,7 +285,25 @@ class Matcher:
             span=span_of(len(q.tokens)),
             agreement=ranked.agreement,
             dense_gap=10 * ranked.dense_gap,
+            contain=ranked.contain,
         )
+
+    def _qualified_ties(self, q: Query, ranked: Ranking, feats: Features) -> int:
+        """How many of the tied runners-up add a change or a special case the question never says while the
+        first adds none ("Đăng ký lại khai sinh" beside "Đăng ký khai sinh"): they make it no less clear."""
+        if not feats.ties:
+            return 0
+        docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
+        cover = ranked.covers or tuple(c for c, _ in signals.coverages(self.state, q, docs))
+        tie = weight("confidence.tie_coverage")
+        tied = [doc for doc, c in zip(docs[1:], cover[1:], strict=True) if c >= cover[0] - tie]
+        unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([docs[0], *tied]))
+        if unsaid[0]:
+            return 0
+        first = frozenset(self.state.name_words[docs[0]])  # a variant's name says most of the first's words
+        needed = weight("confidence.variant_overlap") * len(first)
+        return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
+                   for doc, u in zip(tied, unsaid[1:], strict=True))
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""

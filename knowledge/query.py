@@ -170,6 +170,9 @@ def analyze(
             if fixed:
                 words[i] = fixed
     keep = _meaningful(words, known_pair)
+    for start, end, _ in spans:  # the words of a phrase of the lexicon ("sổ đỏ", "giấy báo tử") carry meaning
+        if end - start > 1:
+            keep[start:end] = [True] * (end - start)
     tokens: list[Token] = []
     index_of: dict[int, Token] = {}
     for i, word in enumerate(words):

@@ -1,8 +1,9 @@
 """Every ranking and confidence constant of the matcher, in one table, each with where its value came from.
 
-Tuning sets: `tests/data/dev_questions.jsonl` (the development set, shipped knowledge base), the tuning half of
-the portal questions (`kb eval --half tuning`, national records) and the development questions that name a
-national code (on the national records). Values marked "fitted" come from `python -m knowledge.fit` on those
+Tuning sets: `tests/data/dev_questions.jsonl` (the development set, shipped knowledge base), the short tuning set
+`tests/data/tuning/short_questions.jsonl` (written before reading any phrasing; shipped knowledge base), the
+tuning half of the portal questions (`kb eval --half tuning`, national records) and the development questions
+that name a national code (on the national records). Values marked "fitted" come from `python -m knowledge.fit` on those
 sets; "swept" values from sweeps on them recorded in docs/knowledge-experiments.md. The frozen sets
 (`tests/data/frozen/`, the portal's frozen half) never set a value.
 """
@@ -52,37 +53,45 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
     "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
     "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
+    "adjust.coverage": Weight(0.7, "share of a short question explained (leading candidates); short tuning, 0.1-1.5"),
+    "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
+    "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
     # -- which question is about a procedure, and how sure the first one is --
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
-    "confidence.min_evidence": Weight(0.5, "matched rarity needed, as a share of the rarest syllable's; dev set"),
+    "confidence.min_evidence": Weight(0.4, "matched rarity needed (share of the rarest syllable's); short tuning"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
+    "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
+    "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "
+                                                "the procedure's ('khai sinh quá hạn'); short tuning and dev"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),
     # the probability that the first procedure is right: a logistic regression per kind of knowledge base
     # (curated: with phrasings, the shipped one; uncurated: imported national records), see knowledge/confidence.py
-    "confidence.curated.bias": Weight(-2.429, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.coverage": Weight(2.101, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.evidence": Weight(1.490, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.margin": Weight(0.028, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.score": Weight(0.391, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.ties": Weight(-0.473, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.named": Weight(1.024, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.lead": Weight(0.853, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.span": Weight(0.137, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.agreement": Weight(1.619, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.dense_gap": Weight(0.558, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.bias": Weight(-1.345, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.coverage": Weight(0.705, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.evidence": Weight(0.181, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.margin": Weight(1.213, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.score": Weight(0.511, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.ties": Weight(0.013, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.named": Weight(1.476, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.lead": Weight(0.900, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.span": Weight(0.023, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.agreement": Weight(0.630, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.uncurated.dense_gap": Weight(0.007, "fitted: python -m knowledge.fit (tuning sets)"),
-    "confidence.curated.card": Weight(0.8, "card from this probability: dev out-of-fold, no wrong card (0.7: 0.01)"),
-    "confidence.uncurated.card": Weight(0.6, "card from this probability: out-of-fold wrong 0.16 portal, 0.08 dev"),
+    "confidence.curated.bias": Weight(-4.929, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.coverage": Weight(1.685, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.evidence": Weight(1.051, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.margin": Weight(0.820, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.score": Weight(2.203, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.ties": Weight(-0.187, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.named": Weight(0.884, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.lead": Weight(0.836, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.span": Weight(0.376, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.agreement": Weight(1.447, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.dense_gap": Weight(0.737, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.curated.contain": Weight(1.235, "fitted: python -m knowledge.fit (dev + short tuning)"),
+    "confidence.uncurated.bias": Weight(-1.502, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.coverage": Weight(0.772, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.evidence": Weight(0.190, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.margin": Weight(1.015, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.score": Weight(0.452, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.ties": Weight(-0.007, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.named": Weight(0.555, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.lead": Weight(1.036, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.span": Weight(-0.203, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.agreement": Weight(0.814, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.dense_gap": Weight(0.018, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.uncurated.contain": Weight(1.038, "fitted: python -m knowledge.fit (portal tuning + dev national)"),
+    "confidence.curated.card": Weight(0.8, "card from here: out-of-fold wrong short 0.02 (0.75: 0.04), dev 0.01"),
+    "confidence.uncurated.card": Weight(0.65, "card from here: out-of-fold wrong portal 0.14 (0.6: 0.17), dev 0.05"),
     "choices.short": Weight(3, "procedures offered to choose from for a short question"),
     "choices.long": Weight(5, "... for a long one or on the national records (hit@5 vs hit@3: +0.08 portal)"),
 }

@@ -123,8 +123,16 @@ def test_naming_a_procedure_in_full_is_a_sure_answer_despite_longer_variants(shi
     assert result.confident and result.hits[0].procedure.id == "1.001193"
 
 
-def test_a_variant_not_named_in_full_still_asks_which_is_meant(shipped):
-    assert shipped.search("khai sinh").confident is False
+def test_a_general_word_gets_the_general_procedure_not_its_narrower_variants(shipped):
+    # "Đăng ký lại khai sinh", "... có yếu tố nước ngoài" add what the question never says; the card's
+    # related buttons still lead to them
+    result = shipped.search("khai sinh")
+    assert result.confident and result.hits[0].procedure.id == "1.001193"
+
+
+@pytest.mark.parametrize("query", ["bảo hiểm", "căn cước"])
+def test_a_word_several_procedures_share_alike_still_asks_which_is_meant(shipped, query):
+    assert shipped.search(query).confident is False
 
 
 def test_unmarked_gold_price_is_not_mistaken_for_small_talk(shipped):
