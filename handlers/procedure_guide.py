@@ -13,6 +13,7 @@ Button data (after the dispatcher's `p:` prefix): `o:<ref>` open a card, `s:<ref
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from handlers.context import Context
 from handlers.feedback import TYPED_COMPLAINT
@@ -357,9 +358,10 @@ def answer_question(ctx: Context, text: str) -> list[Outgoing]:
         return reply_to(ctx, text, result)
     ctx.answer_language = "en"
     out = reply_to(ctx, text, result)
-    keep = ctx.reply(ctx.t("lang.answered_in_english"), ((Button(ctx.t("btn.keep_english"), "lang:en"),
-                                                         Button(ctx.t("btn.lang_vi"), "lang:vi")),))
-    return [*out, keep]
+    last = out[-1]
+    keep = (Button(ctx.t("btn.keep_english"), "lang:en"), Button(ctx.t("btn.lang_vi"), "lang:vi"))
+    return [*out[:-1], replace(last, text=f"{last.text}\n\n{ctx.t('lang.answered_in_english')}",
+                                buttons=(*last.buttons, keep))]
 
 
 def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:
