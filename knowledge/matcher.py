@@ -41,7 +41,8 @@ class Ranking(list[tuple[int, float]]):
     agreement: float = 0.0  # share of the signals (exact words, literal words, meaning) whose own best is first
     dense_gap: float = 0.0  # cosine of the first minus the best other cosine in the pool (0 without vectors)
     contain: float = 0.0  # how much of the first's name the question says (0 when not measured)
-    covers: tuple[float, ...] = ()  # coverage of the first TIE_CANDIDATES (once the features are read)
+    covered: dict[int, tuple[float, float]] | None = None  # (coverage, evidence) read while ranking, by procedure
+    tied: tuple[int, ...] = ()  # runners-up as good as the first in coverage (once the features are read)
 
 
 @dataclass(frozen=True)
@@ -199,12 +200,15 @@ class Matcher:
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
         share = weight("adjust.coverage") * (1.0 - max(span, self._uncurated))
+        covered = None
         if share > 0:  # a short question: the leading candidates by how much of it they explain
             lead = np.argsort(-fused, kind="stable")[: int(weight("pool.coverage"))]
             covers = signals.coverages(self.state, q, pool[lead].tolist())
             fused[lead] += share * np.array([c for c, _ in covers])
+            covered = dict(zip(pool[lead].tolist(), covers, strict=True))
         order = np.argsort(-fused, kind="stable")
         ranking = Ranking(adjustments.varied(self.state, [(int(pool[i]), float(fused[i])) for i in order]))
+        ranking.covered = covered
         first = ranking[0][0]
         bests = [int(pool[np.argmax(sig[pool])]) for sig in (lexical, literal, dense) if sig is not None]
         ranking.agreement = sum(b == first for b in bests) / len(bests)
@@ -253,7 +257,7 @@ class Matcher:
         long = model == confidence.UNCURATED or feats.span >= 0.5
         sure = p >= confidence.card_threshold(model)
         if sure and confidence.ambiguous(feats, len(ranked) - 1):  # unless the ties are narrower variants
-            sure = not confidence.ambiguous(feats, len(ranked) - 1, self._qualified_ties(q, ranked, feats))
+            sure = not confidence.ambiguous(feats, len(ranked) - 1, self._qualified_ties(q, ranked))
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
@@ -262,13 +266,16 @@ class Matcher:
         """What the confidence of a ranking is judged by (see `knowledge.confidence`)."""
         first, score = ranked[0]
         docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
-        (cover, evidence), *rest = signals.coverages(self.state, q, docs)
+        known = ranked.covered or {}
+        missing = [doc for doc in docs if doc not in known]
+        read = dict(zip(missing, signals.coverages(self.state, q, missing), strict=True)) if missing else {}
+        (cover, evidence), *rest = [known[doc] if doc in known else read[doc] for doc in docs]
         others = [c for c, _ in rest]
-        ranked.covers = (cover, *others)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         margin = (score - second) / score if score > 0 else 0.0
         tie = weight("confidence.tie_coverage")
         tied = [doc for doc, c in zip(docs[1:], others, strict=True) if c >= cover - tie]
+        ranked.tied = tuple(tied)
         asked = {t.folded for t in q.tokens} | {strip_diacritics(w) for t in q.tokens for alt in t.alternatives
                                                  for w in alt}
         same = self.state.name_words[first]  # the same procedure at another level is no rival
@@ -288,19 +295,17 @@ class Matcher:
             contain=ranked.contain,
         )
 
-    def _qualified_ties(self, q: Query, ranked: Ranking, feats: Features) -> int:
-        """How many of the tied runners-up add a change or a special case the question never says while the
-        first adds none ("Đăng ký lại khai sinh" beside "Đăng ký khai sinh"): they make it no less clear."""
-        if not feats.ties:
+    def _qualified_ties(self, q: Query, ranked: Ranking) -> int:
+        """How many of the tied runners-up (`ranked.tied`, read by `features`) add a change or a special case
+        the question never says while the first adds none ("Đăng ký lại khai sinh" beside "Đăng ký khai sinh"):
+        they make it no less clear."""
+        tied = ranked.tied
+        if not tied:
             return 0
-        docs = [doc for doc, _ in ranked[:TIE_CANDIDATES]]
-        cover = ranked.covers or tuple(c for c, _ in signals.coverages(self.state, q, docs))
-        tie = weight("confidence.tie_coverage")
-        tied = [doc for doc, c in zip(docs[1:], cover[1:], strict=True) if c >= cover[0] - tie]
-        unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([docs[0], *tied]))
+        unsaid = adjustments.unsaid_qualifiers(self.state, q, np.array([ranked[0][0], *tied]))
         if unsaid[0]:
             return 0
-        first = frozenset(self.state.name_words[docs[0]])  # a variant's name says most of the first's words
+        first = frozenset(self.state.name_words[ranked[0][0]])  # a variant's name says most of the first's words
         needed = weight("confidence.variant_overlap") * len(first)
         return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
                    for doc, u in zip(tied, unsaid[1:], strict=True))
