@@ -126,14 +126,15 @@ def _overdue(engine: Engine, config: FollowupConfig, now: datetime) -> int:
                          Outgoing(text=apology, ticket_code=ticket.code, kind="apology",
                                   buttons=office_buttons(citizen.language, ticket)))
                 add_event(session, ticket, actor_kind="system", actor="followup", kind="overdue")
-            values = [_values(lang, t) for t in late]
+            values = {t.code: _values(lang, t) for t in late}
             for chat, tickets in _by_staff_chat(config, late).items():
                 send_notices(session, chat,
-                             [(t.code, translate(lang, "followup.overdue_staff", **_values(lang, t))) for t in tickets],
+                             [(t.code, translate(lang, "followup.overdue_staff", **values[t.code])) for t in tickets],
                              lang=lang, header_key="followup.overdue_header", kind="overdue")
             lead = config.lead_chat_address
             if lead is not None:
-                send_notices(session, lead, [(v["code"], translate(lang, "followup.escalation", **v)) for v in values],
+                send_notices(session, lead, [(code, translate(lang, "followup.escalation", **v))
+                                             for code, v in values.items()],
                              lang=lang, header_key="followup.escalation_header", kind="escalation")
             queued += len(late)
 
@@ -160,6 +161,7 @@ def _survey_reminders(engine: Engine, config: FollowupConfig, now: datetime) -> 
 
 
 def _values(lang: str, ticket: Ticket) -> dict[str, str]:
+    """What a staff notice says of a ticket: its code, category and deadline."""
     return {"code": ticket.code, "category": category_label(ticket.category, lang),
             "due": format_local(ticket.due_at, with_time=False)}
 
