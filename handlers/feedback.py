@@ -669,6 +669,7 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
     d = draft(ctx)
     files = d.get("files") or []
     contact = ctx.t("fb.anonymous") if d.get("anonymous") else d.get("phone") or ctx.t("fb.no_phone")
+    publishable, published = may_publish(d), bool(d.get("publish"))
     text = ctx.t(
         "fb.summary",
         category=category_label(d.get("category", ""), ctx.lang),
@@ -677,12 +678,12 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
         files=ctx.t("fb.files_count", count=len(files)) if files else ctx.t("fb.none"),
         location=location_text(ctx, d.get("location")),
         contact=contact,
-        publish="\n" + ctx.t("fb.publish_yes" if d.get("publish") else "fb.publish_no") if may_publish(d) else "",
+        publish="\n" + ctx.t("fb.publish_yes" if published else "fb.publish_no") if publishable else "",
     )
     t = ctx.t
     publish: tuple[tuple[Button, ...], ...] = ()
-    if may_publish(d):
-        publish = ((Button(t("btn.publish_off" if d.get("publish") else "btn.publish_on"), "fb:pub"),),)
+    if publishable:
+        publish = ((Button(t("btn.publish_off" if published else "btn.publish_on"), "fb:pub"),),)
     buttons = (
         (Button(t("btn.submit"), "fb:send"),),
         *publish,
@@ -743,7 +744,7 @@ class NewTicketInput:
     address: str | None = None
     phone: str | None = None
     anonymous: bool = False
-    publish_location: bool = False
+    publish_location: bool = False  # only with a point on the map and not anonymous (see `may_publish`)
 
 
 def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
@@ -760,8 +761,7 @@ def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
         NewTicket(citizen_id=ctx.citizen.id or 0, category=given.category, description=given.description,
                   due_at=due_at(now, answer_days), agency_id=given.agency, latitude=given.latitude,
                   longitude=given.longitude, address=given.address, phone=phone,
-                  anonymous=given.anonymous, language=ctx.lang,
-                  publish_location=given.publish_location and not given.anonymous and given.latitude is not None),
+                  anonymous=given.anonymous, language=ctx.lang, publish_location=given.publish_location),
         given.files or [], prefix=ctx.settings.ticket_code_prefix, actor=ctx.actor,
     )
     from handlers.ticket_views import staff_card  # late import: views use this module's helpers
