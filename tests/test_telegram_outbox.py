@@ -68,7 +68,10 @@ async def test_outbox_drains_at_telegram_pace_without_a_single_429(tmp_path: Pat
         assert tg.rate_limited == 0
         assert sorted(s.chat_id for s in tg.sent if s.chat_id != 3001) == chats
         same_chat = [c.at for c in tg.calls_of("sendMessage") if c.params["chat_id"] == 3001]
-        assert len(same_chat) == 4 and same_chat[3] - same_chat[1] >= 1.8  # the bot paces 1/s itself
+        # The bot paces 1/s itself: four sends from a bucket of two take 2 s from the first grant to the last.
+        # Arrivals are compared, and the first one may arrive late (a new connection), so allow 0.5 s of it;
+        # unpaced, all four arrive within a few hundredths of a second.
+        assert len(same_chat) == 4 and same_chat[3] - same_chat[0] >= 1.5
         assert elapsed >= 30 / 30  # never faster than Telegram allows
         assert statuses(engine) == {"sent": 34}
 
