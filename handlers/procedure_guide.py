@@ -28,6 +28,7 @@ from knowledge.intent import (
     STATUS,
     UNKNOWN,
     asks_contact,
+    asks_dossier,
     asks_where,
     describes_problem,
 )
@@ -311,6 +312,19 @@ def _redirect(ctx: Context, result: MatchResult) -> list[Outgoing]:
     return [_tagged(message, "redirect")]
 
 
+def _status(ctx: Context, text: str) -> list[Outgoing]:
+    """Where to see a ticket's status; for a dossier filed at the one-stop desk, where to look that up first."""
+    parts = [ctx.t("proc.status")]
+    if asks_dossier(text):
+        one_stop = ctx.kb.agency(ONE_STOP)
+        portal = one_stop.portal_url if one_stop is not None else None
+        phone = usable(one_stop, "phone") if one_stop is not None else None
+        parts.insert(0, ctx.t("proc.status_dossier", portal=portal or ctx.t("proc.national_portal"),
+                              phone=ctx.t("proc.status_dossier_phone", phone=phone) if phone else ""))
+    rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
+    return [_tagged(ctx.reply("\n\n".join(parts), rows), "status")]
+
+
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
     if result.redirect is not None:
@@ -329,8 +343,7 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
         rows.append(menu_row(ctx.t))
         return [_tagged(ctx.reply(ctx.t("proc.complaint"), tuple(rows)), "complaint")]
     if result.intent == STATUS:
-        rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
-        return [_tagged(ctx.reply(ctx.t("proc.status"), rows), "status")]
+        return _status(ctx, text)
     if result.intent == SMALLTALK:
         return [_tagged(ctx.reply(ctx.t("proc.smalltalk"), main_menu(ctx.t)), "smalltalk")]
     if result.intent != PROCEDURE or not result.hits:

@@ -59,6 +59,18 @@ _OWN_WORDS = _phrases(
     "của tôi, của em, của mình, của anh, của chị, của cháu, tôi đã gửi, em đã gửi, mình đã gửi, tôi gửi, em gửi,"
     "mình gửi, đã gửi, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent, i filed, i submitted"
 )
+# A dossier filed at the one-stop desk or online, asked after: a status question, though the bot does not hold the
+# dossier (the answer says where to look it up). The first phrases ask by themselves ("tình trạng hồ sơ"); a dossier
+# named otherwise ("hồ sơ đã nộp", "mã hồ sơ") asks with a word about progress ("tới đâu", "bao giờ có").
+_DOSSIER_PROGRESS = _phrases(
+    "tình trạng hồ sơ, tiến độ hồ sơ, tra cứu hồ sơ, hồ sơ đến đâu, hồ sơ tới đâu, hồ sơ xử lý chưa,"
+    "hồ sơ giải quyết chưa, hồ sơ xong chưa, hồ sơ có kết quả chưa, hồ sơ đã có kết quả chưa, dossier status"
+)
+_DOSSIER = _phrases(
+    "hồ sơ đã nộp, hồ sơ tôi đã nộp, hồ sơ em đã nộp, hồ sơ mình đã nộp, hồ sơ của tôi, hồ sơ của em,"
+    "hồ sơ của mình, mã hồ sơ, mã biên nhận, giấy biên nhận, phiếu hẹn, my application"
+)
+_HO_SO = _phrases("hồ sơ")
 _TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\b(?:số|so|mã|ma) \d{4,}\b")
 # A bare six-digit number is a ticket number only beside words about one's tickets, never an amount of money
 # ("lệ phí ... có phải 100000 đồng không").
@@ -78,6 +90,21 @@ _PROBLEM_WORDS = _phrases(
     "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
 )
+# Names that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"): in unmarked text
+# they do not report a problem.
+_PROBLEM_LOOKALIKES = tuple(f" {strip_diacritics(normalize(p))} " for p in ("sổ hồng", "nhà sổ hồng"))
+
+
+def _reports_problem(text: _Text) -> bool:
+    """Whether the message names a problem (see `_PROBLEM_LOOKALIKES`)."""
+    if not text.marked and any(name in text.padded for name in _PROBLEM_LOOKALIKES):
+        padded = text.padded
+        for name in _PROBLEM_LOOKALIKES:
+            padded = padded.replace(name, " ")
+        text = _Text(padded, False, frozenset(padded.split()))
+    return text.has(_PROBLEM_WORDS)
+
+
 # Wishes to report, complain, petition or suggest.
 _REPORT_WORDS = _phrases(
     "phản ánh, khiếu nại, tố cáo, kiến nghị, góp ý, bức xúc, báo cáo, phàn nàn, tố giác, đề nghị xử lý,"
@@ -155,6 +182,8 @@ def cue_intent(message: str) -> str | None:
         return STATUS
     if ticket and text.has(_PROGRESS_WORDS) and (text.has(_OWN_WORDS) or code):
         return STATUS
+    if asks_dossier(message):
+        return STATUS
     # small talk says a greeting or a thanks (unmarked, "tam vang" is "tạm vắng", not "tạm biệt" + "vâng")
     if len(words) <= 8 and (
         (set(words) <= _SMALLTALK_WORDS and (text.marked or text.has(_SMALLTALK_UNMARKED)))
@@ -165,7 +194,7 @@ def cue_intent(message: str) -> str | None:
         )
     ):
         return SMALLTALK
-    if text.has(_PROBLEM_WORDS) and not (text.has(_HOW_WORDS) and not text.has(_REPORT_WORDS)):
+    if _reports_problem(text) and not (text.has(_HOW_WORDS) and not text.has(_REPORT_WORDS)):
         return COMPLAINT
     if text.has(_INFORMAL_REPORT_WORDS) and not text.has(_HOW_WORDS):
         return COMPLAINT
@@ -185,6 +214,15 @@ def asks_where(message: str) -> bool:
     return _text(message).has(_WHERE)
 
 
+def asks_dossier(message: str) -> bool:
+    """Whether the message asks after a dossier filed for a procedure (not a ticket of this bot)."""
+    text = _text(message)
+    progress = text.has(_PROGRESS_WORDS)
+    asked = text.has(_DOSSIER_PROGRESS) or (progress and (text.has(_DOSSIER) or (
+        text.has(_HO_SO) and text.has(_OWN_WORDS))))  # "hồ sơ khai sinh nộp tuần trước bao giờ có kết quả"
+    return asked and not text.has(_REPORT_WORDS) and _TICKET_CODE.search(message.lower()) is None
+
+
 def wants_to_report(message: str) -> bool:
     """Whether the message says it reports, complains or suggests ("phản ánh", "khiếu nại", "góp ý")."""
     return _text(message).has(_REPORT_WORDS)
@@ -194,4 +232,4 @@ def describes_problem(message: str, formal: bool = True) -> bool:
     """Whether the wording reports a problem or asks to complain (used when no procedure matches);
     `formal=False`: not counting the words that name the khiếu nại / tố cáo procedures."""
     text = _text(message)
-    return text.has(_PROBLEM_WORDS) or text.has(_REPORT_WORDS if formal else _INFORMAL_REPORT_WORDS)
+    return _reports_problem(text) or text.has(_REPORT_WORDS if formal else _INFORMAL_REPORT_WORDS)

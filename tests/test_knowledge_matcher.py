@@ -87,6 +87,23 @@ def test_question_about_own_ticket_is_status(matcher):
     assert matcher.search("PA-2026-000031 đến đâu rồi").intent == "status"
 
 
+def test_question_after_a_dossier_filed_at_the_office_is_status(matcher):
+    for query in ("tra cuu tinh trang ho so", "hồ sơ khai sinh nộp tuần trước bao giờ có kết quả",
+                  "kiem tra ho so da nop"):
+        assert matcher.search(query).intent == "status", query
+
+
+def test_question_about_what_a_dossier_holds_is_a_procedure_question(matcher):
+    for query in ("hồ sơ của tôi làm khai sinh cần giấy tờ gì", "hồ sơ khai sinh bao giờ có kết quả"):
+        assert matcher.search(query).intent != "status", query
+
+
+def test_unmarked_so_hong_is_the_land_certificate_not_a_broken_thing():
+    shipped = Matcher(load_knowledge_base(), semantic=False)
+    assert shipped.search("so hong bi chay lam lai").intent == "procedure"
+    assert shipped.search("den duong hong").intent == "complaint"
+
+
 def test_greeting_is_smalltalk(matcher):
     assert matcher.search("xin chào").intent == "smalltalk"
     assert matcher.search("cảm ơn nhé").intent == "smalltalk"

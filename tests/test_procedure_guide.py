@@ -116,6 +116,22 @@ def test_status_question_points_to_own_tickets(person):
     assert "m:mine" in all_data(person)
 
 
+def test_question_about_a_filed_dossier_says_where_to_look_it_up(person):
+    person.say("tra cuu tinh trang ho so")
+    assert "Tra cứu hồ sơ" in person.text and "dichvucong.gov.vn" in person.text
+    assert "m:mine" in all_data(person)  # and where the tickets sent through the bot are
+
+
+def test_question_about_a_ticket_code_does_not_talk_about_dossiers(person):
+    person.say("phản ánh của tôi đã xử lý chưa")
+    assert "Tra cứu hồ sơ" not in person.text
+
+
+def test_question_about_the_documents_of_ones_dossier_is_a_procedure_question(person):
+    person.say("hồ sơ của tôi làm khai sinh cần giấy tờ gì")
+    assert "Tra cứu hồ sơ" not in person.text and "Đăng ký khai sinh" in person.text
+
+
 def test_stale_or_malformed_buttons_get_a_polite_answer(person):
     for data in ("p:o:9.999999", "p:zzz", "p:s:", "p:ask", "p:l:#000000000000"):
         person.send(callback=data)
