@@ -15,6 +15,9 @@ from messaging.types import Button, Incoming, Outgoing
 from storage.models import Citizen, Conversation, StaffMember, Ticket
 
 DRAFT = "draft"  # conversation data: the feedback being written; kept when the citizen leaves the form
+# conversation data: the language the last question was written and answered in, when it was not the citizen's own
+# (a question in English): the buttons pressed after it (the feedback form, say) keep that language
+ANSWERED_IN = "answered_in"
 
 
 @dataclass
@@ -38,7 +41,8 @@ class Context:
     @property
     def lang(self) -> str:
         """The language this person reads (this answer's, when the question was in another)."""
-        return self.answer_language or self.citizen.language or self.settings.default_language
+        return (self.answer_language or self.data.get(ANSWERED_IN) or self.citizen.language
+                or self.settings.default_language)
 
     @property
     def is_staff(self) -> bool:
@@ -62,9 +66,10 @@ class Context:
         self.data.update(updates)
 
     def reset(self) -> None:
-        """Leave any flow and forget what was being typed, except a feedback draft (it waits for the citizen)."""
+        """Leave any flow and forget what was being typed, except a feedback draft (it waits for the citizen) and
+        the language of the last answer."""
         self.state = None
-        self.data = {DRAFT: self.data[DRAFT]} if self.data.get(DRAFT) else {}
+        self.data = {key: self.data[key] for key in (DRAFT, ANSWERED_IN) if self.data.get(key)}
 
     def drop_draft(self) -> None:
         """Forget the feedback draft (filed, or discarded by the citizen)."""

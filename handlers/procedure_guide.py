@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from handlers.context import Context
+from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import TYPED_COMPLAINT
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
@@ -31,6 +31,7 @@ from knowledge.intent import (
     asks_dossier,
     asks_where,
     describes_problem,
+    small_talk_kind,
 )
 from knowledge.models import Agency
 from knowledge.normalize import normalize
@@ -284,9 +285,22 @@ def _contact(ctx: Context, agencies: list[Agency]) -> list[Outgoing]:
     return [_tagged(ctx.reply("\n\n".join(parts), rows), "contact")]
 
 
+# The levels of the national procedure records ("Cấp bộ, Cấp tỉnh"), each with its text key.
+_LEVELS = {"cấp bộ": "proc.level_ministry", "cấp tỉnh": "proc.level_province", "cấp xã": "proc.level_commune",
+           "cơ quan khác": "proc.level_other"}
+
+
+def _level(ctx: Context, level: str) -> str:
+    """A procedure's level in the reader's language (a level of no known kind as written)."""
+    if ctx.lang == "vi":
+        return level
+    return ", ".join(ctx.t(_LEVELS[part.strip().lower()]) if part.strip().lower() in _LEVELS else part.strip()
+                     for part in level.split(","))
+
+
 def _choice_line(ctx: Context, number: int, proc: Procedure) -> str:
     """One numbered choice with what tells it apart: its office and level."""
-    level = f" · {proc.level}" if proc.level else ""
+    level = f" · {_level(ctx, proc.level)}" if proc.level else ""
     return ctx.t("proc.choice_item", number=number, name=_name(ctx, proc), agency=_agency_short(ctx, proc), level=level)
 
 
@@ -345,7 +359,9 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     if result.intent == STATUS:
         return _status(ctx, text)
     if result.intent == SMALLTALK:
-        return [_tagged(ctx.reply(ctx.t("proc.smalltalk"), main_menu(ctx.t)), "smalltalk")]
+        kind = small_talk_kind(text)
+        key = "proc.smalltalk" if kind == "greeting" else f"proc.smalltalk_{kind}"
+        return [_tagged(ctx.reply(ctx.t(key), main_menu(ctx.t)), "smalltalk")]
     if result.intent != PROCEDURE or not result.hits:
         return _no_match(ctx, text)
     procedures = [hit.procedure for hit in result.hits]
@@ -367,10 +383,16 @@ def answer_question(ctx: Context, text: str) -> list[Outgoing]:
     """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff. A question written
     in English is answered in English, with a button to keep English for every answer."""
     result = ctx.matcher.search(text, k=CHOICES_LONG)
-    if ctx.lang == "en" or not in_english(normalize(text)):
+    own = ctx.citizen.language or ctx.settings.default_language
+    if own == "en" or not in_english(normalize(text)):
+        ctx.data.pop(ANSWERED_IN, None)  # a question in the citizen's own language: answers in it again
         return reply_to(ctx, text, result)
     ctx.answer_language = "en"
+    offered = ctx.data.get(ANSWERED_IN) == "en"  # asked once whether to keep English: not at every answer
+    ctx.data[ANSWERED_IN] = "en"
     out = reply_to(ctx, text, result)
+    if offered:
+        return out
     last = out[-1]
     keep = (Button(ctx.t("btn.keep_english"), "lang:en"), Button(ctx.t("btn.lang_vi"), "lang:vi"))
     return [*out[:-1], replace(last, text=f"{last.text}\n\n{ctx.t('lang.answered_in_english')}",

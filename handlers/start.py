@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers.context import Context
+from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import left_note
 from handlers.keyboards import consent_buttons, main_menu, menu_row
 from handlers.privacy import NOTICE_VERSION
@@ -85,6 +85,7 @@ def choose_language(ctx: Context) -> list[Outgoing]:
 def set_language(ctx: Context, lang: str) -> list[Outgoing]:
     """Switch the citizen's language."""
     ctx.citizen.language = lang
+    ctx.data.pop(ANSWERED_IN, None)
     ctx.session.add(ctx.citizen)
     return [ctx.reply(ctx.t("lang.set")), menu(ctx)]
 

@@ -144,8 +144,13 @@ _SMALLTALK_UNMARKED = _Cues(_SMALLTALK.marked, tuple(
     if len(folded.split()) > 1 or marked == folded
 ))
 _SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).split()) | frozenset(
-    ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế"]
+    ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế", "em", "anh",
+     "chị", "chi", "cô", "co", "chú", "chu", "bác", "bac", "cháu", "chau", "mình", "minh", "tôi", "toi", "ad", "a"]
 )
+# Kinds of small talk, each answered in its own way (a thanks is not greeted).
+_THANKS = _phrases("cảm ơn, cám ơn, thanks, thank you, thank, tks, thks, cảm ơn nhiều")
+_BYE = _phrases("tạm biệt, bye, goodbye, chúc ngủ ngon, good night")
+_ACK = _phrases("ok, oke, okay, vâng, dạ, ừ, uh, được rồi, good, great, tốt lắm, hay quá, giỏi quá")
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,18 @@ def cue_intent(message: str) -> str | None:
     if text.has(_INFORMAL_REPORT_WORDS) and not text.has(_HOW_WORDS):
         return COMPLAINT
     return None
+
+
+def small_talk_kind(message: str) -> str:
+    """What a small-talk message says: "thanks", "bye", "ack" (ok, an emoji) or "greeting" (anything else)."""
+    text = _text(message)
+    if not text.padded.split():  # an emoji, or punctuation: "?" asks what the bot does
+        return "greeting" if "?" in message else "ack"
+    if text.has(_THANKS):
+        return "thanks"
+    if text.has(_BYE):
+        return "bye"
+    return "ack" if text.has(_ACK) else "greeting"
 
 
 _WHERE = _phrases("ở đâu, chỗ nào, where")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -144,13 +145,25 @@ def _meaningful(words: list[str], known_pair: Callable[[str, str], bool]) -> lis
     return keep
 
 
+# A Vietnamese syllable written without marks: onset, vowels, final consonant ("thuong", "nghieng", "cam", "on").
+_VIETNAMESE_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
+)
+# Loanwords Vietnamese chats use every day: they tell nothing of the language ("ok cam on", "hello ad").
+_LOANWORDS = frozenset(["ok", "oke", "okie", "okay", "hello", "hi", "alo", "bye", "thanks", "thank", "tks", "thks",
+                        "sorry", "ad", "admin", "bot", "online"])
+
+
 def in_english(normalized: str) -> bool:
-    """Whether a question is written in English: unmarked, with more English function words than Vietnamese."""
+    """Whether a question is written in English: unmarked, with more English function words than Vietnamese,
+    and with a word that cannot be a Vietnamese syllable or three English ones ("cam on" is "cảm ơn", though "on"
+    is English too)."""
     words = normalized.split()
     if not words or strip_diacritics(normalized) != normalized:
         return False
     english = sum(w in FILLER_EN for w in words)
-    return english > 0 and english > sum(w in FILLER_FOLDED for w in words)
+    foreign = sum(w.isalpha() and w not in _LOANWORDS and not _VIETNAMESE_SYLLABLE.fullmatch(w) for w in words)
+    return (foreign > 0 or english >= 3) and english > 0 and english > sum(w in FILLER_FOLDED for w in words)
 
 
 def analyze(

@@ -164,6 +164,25 @@ def test_a_question_written_in_english_is_answered_in_english_and_offers_to_keep
     assert "Where to file" in person.text and "You wrote in English" not in person.text
 
 
+def test_keeping_english_is_offered_once_and_a_vietnamese_question_is_answered_in_vietnamese(person):
+    person.say("how do I register a birth")
+    person.say("where do I register a birth")
+    assert "Where to file" in person.text and "You wrote in English" not in person.text
+    person.say("dang ky khai sinh cho con o dau")
+    assert "Nơi nhận hồ sơ" in person.text
+
+
+def test_the_buttons_pressed_after_an_english_answer_stay_in_english(person):
+    person.say("the street light in front of my house is broken")
+    person.send(callback="m:feedback")
+    assert "To send feedback we need" in person.text  # the consent asked first, in English
+
+
+def test_thanks_typed_without_marks_is_thanked_in_vietnamese_not_greeted_in_english(person):
+    person.say("cam on")
+    assert "Không có gì" in person.text and "English" not in person.text
+
+
 def test_a_vietnamese_question_typed_without_marks_stays_vietnamese(person):
     person.say("dang ky khai sinh cho con o dau")
     assert "Nơi nhận hồ sơ" in person.text and "English" not in person.text
