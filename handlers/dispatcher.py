@@ -413,6 +413,9 @@ def free_input(ctx: Context) -> list[Outgoing]:
         return ticket_thread.join(ctx, waiting, guessed=True)
     if not text:
         return _place_media(ctx)
+    answered = survey.typed_answer(ctx)
+    if answered is not None:
+        return answered
     ctx.data.pop(feedback.TYPED_COMPLAINT, None)  # only the last message's complaint starts the form
     return procedure_guide.answer_question(ctx, text)
 

@@ -11,10 +11,14 @@ record their answer, on the five-level scale.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers.context import Context
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
+from knowledge.normalize import fold
 from messaging.types import Button, Outgoing
+from storage.clock import utcnow
 from storage.models import Citizen, Survey, Ticket
 from storage.outcomes import HANDLED_STATUSES
 from storage.statuses import CITIZEN, REOPENED, can_move
@@ -24,6 +28,7 @@ from storage.surveys import (
     RESOLVED_ANSWERS,
     SCORES,
     add_comment,
+    awaiting_answer,
     get_survey,
     latest_survey,
     mark_reopened,
@@ -34,6 +39,7 @@ from storage.surveys import (
 from storage.tickets import add_event, get_ticket
 
 COMMENT_STATE = "sv.comment"
+TYPED_ANSWER_WINDOW = timedelta(days=14)  # a survey older than this no longer takes typed answers
 UNSATISFIED_SCORES = (1, 2)
 
 
@@ -109,6 +115,37 @@ def on_button(ctx: Context, data: str) -> list[Outgoing]:
     if action == "reopen":
         return _reopen(ctx, ticket, survey)
     return _stale(ctx)
+
+
+def _typed_labels(lang: str) -> dict[str, str]:
+    """Each answer's label as a citizen would type it (folded, no emoji) -> the action of its button."""
+    labels = {f"r:{a}": translate(lang, f"btn.sv_resolved_{a}") for a in RESOLVED_ANSWERS}
+    labels |= {f"s:{s}": translate(lang, f"btn.sv_level_{s}") for s in SCORES}
+    return {" ".join(fold(label).split()): action for action, label in labels.items()}
+
+
+_POLITE = frozenset(["a", "nhe", "nha", "ad", "ban", "em", "anh", "chi", "please", "ok"])
+
+
+def typed_answer(ctx: Context) -> list[Outgoing] | None:
+    """A survey answer typed instead of pressed ("hai long", "Rất hài lòng ạ"), when the citizen has a survey
+    waiting; None when the text is no answer or nothing waits."""
+    words = [w for w in fold(ctx.incoming.text or "").split() if w not in _POLITE]
+    typed = " ".join(words)
+    if not typed or len(words) > 4:
+        return None
+    action = next((labels[typed] for labels in (_typed_labels(ctx.lang), _typed_labels(
+        "en" if ctx.lang == "vi" else "vi")) if typed in labels), None)
+    if action is None or ctx.citizen.id is None:
+        return None
+    waiting = awaiting_answer(ctx.session, ctx.citizen.id, utcnow() - TYPED_ANSWER_WINDOW)
+    if waiting is None:
+        return None
+    ticket, survey = waiting
+    kind, value = action.split(":")
+    if kind == "r":
+        return _take_resolved(ctx, ticket, survey, value) if survey.resolved is None else None
+    return _take_score(ctx, ticket, survey, int(value))
 
 
 def _take_resolved(ctx: Context, ticket: Ticket, survey: Survey, answer: str) -> list[Outgoing]:

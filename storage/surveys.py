@@ -57,6 +57,20 @@ def get_survey(session: Session, ticket: Ticket, round_: int) -> Survey | None:
     return session.exec(select(Survey).where(Survey.ticket_id == ticket.id, Survey.round == round_)).first()
 
 
+def awaiting_answer(session: Session, citizen_id: int, sent_since: datetime) -> tuple[Ticket, Survey] | None:
+    """The citizen's latest survey sent since `sent_since` that still waits for its level, with its ticket."""
+    row = session.exec(
+        select(Ticket, Survey).join(Survey, col(Survey.ticket_id) == col(Ticket.id))
+        .where(Survey.citizen_id == citizen_id, col(Survey.score).is_(None), Survey.sent_at >= sent_since,
+               col(Ticket.status).in_(HANDLED_STATUSES))
+        .order_by(col(Survey.sent_at).desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    ticket, survey = row
+    return (ticket, survey) if survey.id == (latest_survey(session, ticket) or survey).id else None
+
+
 def record_resolved(session: Session, survey: Survey, answer: str) -> bool:
     """Store "was it solved?" once; False when it was answered before."""
     assert answer in RESOLVED_ANSWERS

@@ -88,6 +88,32 @@ def test_a_problem_not_solved_can_be_reopened_by_the_citizen(citizen: Chat, staf
     assert (reopened.actor_kind, reopened.status_to) == ("citizen", "processing")
 
 
+def test_answers_typed_instead_of_pressed_are_recorded(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("roi a")
+    assert "Rất hài lòng" in " ".join(citizen.labels())
+    citizen.say("Hài lòng")
+    assert "góp ý thêm" in citizen.text
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 4)]
+
+
+def test_a_level_typed_while_asked_whether_it_was_solved_is_recorded(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("rat hai long")
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [(None, 5)]
+
+
+def test_hai_long_without_a_survey_waiting_is_not_a_survey_answer(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("hai long")
+    citizen.say("hai long")  # answered already: a question for the guide again, not "rated twice"
+    assert "đã đánh giá" not in citizen.text
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [(None, 4)]
+
+
 def test_another_citizen_cannot_answer_someone_elses_survey(citizen: Chat, other_citizen: Chat, staff: Chat,
                                                             engine) -> None:
     resolved_ticket(citizen, staff)
