@@ -20,7 +20,19 @@ from handlers.feedback import TYPED_COMPLAINT
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import ONE_STOP, rank_agencies, usable
-from knowledge.asks import CONDITION, DOCUMENTS, FEE, ONLINE, POST, PROXY, TIME, WHERE, asked_aspects
+from knowledge.asks import (
+    CONDITION,
+    DOCUMENTS,
+    FEE,
+    ONLINE,
+    POST,
+    PROXY,
+    TIME,
+    WHERE,
+    asked_aspects,
+    follow_up_aspects,
+    without_asks,
+)
 from knowledge.intent import (
     COMPLAINT,
     PROCEDURE,
@@ -49,6 +61,7 @@ MAX_TEXT_CHARS = 3800  # Telegram allows 4096 characters per message
 COMPLAINT_PROCEDURE_COVERAGE = 0.6  # a complaint that also names a procedure well gets a button to it
 QUESTION_CHARS = 160  # each question in /unmatched, so twenty of them fit one message
 QUESTION_KEY = "proc_question"  # conversation data: the last question that found no sure answer
+SHOWN_KEY = "proc_shown"  # conversation data: the procedure whose card was shown last (for follow-up questions)
 CHOICES_SHORT = int(weight("choices.short"))  # procedures offered for a short question
 CHOICES_LONG = int(weight("choices.long"))  # ... for a long one, or on the national records
 
@@ -258,6 +271,7 @@ def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_sta
 def card(ctx: Context, proc: Procedure, others: list[Procedure] | None = None, asked: tuple[str, ...] = (),
          ask_staff: bool = False, feedback: bool = False) -> Outgoing:
     """The answer card of one procedure, as a message (what was asked first)."""
+    ctx.data[SHOWN_KEY] = proc.id
     return ctx.reply(_fit(card_text(ctx, proc, asked)), card_buttons(ctx, proc, others or [], ask_staff, feedback))
 
 
@@ -379,9 +393,30 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     return [_tagged(card(ctx, procedures[0], procedures[1:], asked, ask_staff=unsettled, feedback=feedback), "card")]
 
 
+def _follow_up(ctx: Context, text: str) -> list[Outgoing] | None:
+    """A question about the procedure just shown ("le phi bao nhieu" after its card): the parts asked, with a
+    button to the whole card; None when the question is not one."""
+    shown = ctx.kb.procedure(ctx.data[SHOWN_KEY]) if ctx.data.get(SHOWN_KEY) else None
+    if shown is None:
+        return None
+    rest = [t.folded for t in ctx.matcher.analyze(without_asks(text)).tokens]
+    asked = follow_up_aspects(text, rest)
+    sections = _sections(ctx, shown)
+    if not asked or not all(a in sections for a in asked):
+        return None
+    lines = [ctx.t("proc.card_title", name=_name(ctx, shown))]
+    for aspect in asked:
+        lines += sections[aspect]
+    rows = ((_button(ctx.t("proc.btn_full_card"), f"o:{ref(shown)}"),), menu_row(ctx.t))
+    return [_tagged(ctx.reply(_fit("\n".join(lines)), rows), "follow_up")]
+
+
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:
     """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff. A question written
     in English is answered in English, with a button to keep English for every answer."""
+    follow_up = _follow_up(ctx, text)
+    if follow_up is not None:
+        return follow_up
     result = ctx.matcher.search(text, k=CHOICES_LONG)
     own = ctx.citizen.language or ctx.settings.default_language
     if own == "en" or not in_english(normalize(text)):

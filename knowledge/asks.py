@@ -28,9 +28,34 @@ _CUES = {
                         "bị phạt, eligible, allowed, condition"),
 }
 ASPECTS = tuple(_CUES)
+# Words that may stay in a question about the procedure just shown once its asking phrases are gone ("mất bao
+# lâu", "còn làm ở đâu", "làm ở phường được không"): they name no procedure.
+_FOLLOW_UP_WORDS = frozenset(["mat", "con", "ad", "admin", "phuong", "xa", "lam", "nop", "the", "thi", "sao", "vay"])
 
 
 def asked_aspects(message: str) -> tuple[str, ...]:
     """The aspects of a procedure a message asks about, in the order of ASPECTS."""
     text = _text(message)
     return tuple(aspect for aspect, cues in _CUES.items() if text.has(cues))
+
+
+def without_asks(message: str) -> str:
+    """The message without its phrases that ask about an aspect ("khai tử lệ phí bao nhiêu" -> "khai tử"), in the
+    form the cues are compared in."""
+    text = _text(message)
+    padded = text.padded
+    for cues in _CUES.values():
+        for cue in cues.marked if text.marked else cues.folded:
+            while cue in padded:
+                padded = padded.replace(cue, " ")
+    return " ".join(padded.split())
+
+
+def follow_up_aspects(message: str, content_words: list[str]) -> tuple[str, ...]:
+    """The aspects a message asks about the procedure just shown ("le phi bao nhieu", "o dau"), or () when it
+    asks about another one too. `content_words`: the folded content words of the message without its asking
+    phrases (`without_asks`), as the matcher reads them."""
+    asked = asked_aspects(message)
+    if not asked or not set(content_words) <= _FOLLOW_UP_WORDS:
+        return ()
+    return tuple(a for a in asked if a != CONDITION)  # "nộp online được không": the form of the question

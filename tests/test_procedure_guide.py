@@ -106,6 +106,25 @@ def test_staff_see_the_most_frequent_unmatched_questions(person, officer):
     assert any("1 × thời tiết ngày mai" in line for line in lines)
 
 
+def test_a_question_after_a_card_is_answered_about_that_procedure(person):
+    person.say("dang ky khai sinh cho con o dau")
+    person.say("le phi bao nhieu")
+    assert "Đăng ký khai sinh" in person.text and "Miễn phí nếu đăng ký đúng hạn" in person.text
+    assert "Giấy tờ" not in person.text  # only what was asked, and the whole card one press away
+    assert any(d.startswith("p:o:") for d in all_data(person))
+
+
+def test_a_question_naming_another_procedure_after_a_card_gets_that_procedure(person):
+    person.say("dang ky khai sinh cho con o dau")
+    person.say("lam can cuoc mat bao lau")
+    assert "Đăng ký khai sinh" not in person.text.splitlines()[0]
+
+
+def test_a_follow_up_question_without_a_card_before_is_not_taken_for_one(person):
+    person.say("le phi bao nhieu")
+    assert "Miễn phí nếu đăng ký đúng hạn" not in person.text
+
+
 def test_complaint_points_to_filing_feedback(person):
     person.say("đèn đường ngõ 5 hỏng cả tuần nay")
     assert "m:feedback" in all_data(person)
