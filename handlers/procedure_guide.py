@@ -19,7 +19,7 @@ from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import TYPED_COMPLAINT
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
-from knowledge.agencies import ONE_STOP, rank_agencies, usable
+from knowledge.agencies import ONE_STOP, office_asked, rank_agencies, usable
 from knowledge.asks import (
     CONDITION,
     DOCUMENTS,
@@ -44,6 +44,7 @@ from knowledge.intent import (
     asks_where,
     describes_problem,
     small_talk_kind,
+    without_contact,
 )
 from knowledge.models import Agency
 from knowledge.normalize import normalize
@@ -358,6 +359,10 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     if result.redirect is not None:
         ctx.data[QUESTION_KEY] = text
         return _redirect(ctx, result)
+    if (asks_contact(text) or asks_where(text)) and result.intent in (UNKNOWN, PROCEDURE):  # "sđt phường"
+        offices = office_asked(ctx.kb, without_contact(text))
+        if offices:
+            return _contact(ctx, offices)
     if result.intent == UNKNOWN and (asks_contact(text) or asks_where(text)):
         agencies = rank_agencies(ctx.kb, text)  # "where is the police station": the office, not a procedure
         if agencies:

@@ -49,6 +49,26 @@ def rank_agencies(kb: KnowledgeBase, text: str, k: int = 2) -> list[Agency]:
     return [agency for _, agency in scored[:k]]
 
 
+# Words left of a question for an office's contact once the office and the asking phrases are gone ("phường làm
+# việc mấy giờ", "số điện thoại của phường"): they ask nothing else.
+_CONTACT_LEFTOVERS = frozenset(["lam", "viec", "cua", "o", "tai", "dau", "nao", "may", "gio", "thu", "bay", "chu",
+                                "nhat", "sang", "chieu", "bao", "nhieu", "la", "gi"])
+
+
+def office_asked(kb: KnowledgeBase, rest: str) -> list[Agency] | None:
+    """For a question asking an office's contact, `rest` being it without the asking phrases
+    (`intent.without_contact`): the offices it names, best first; the ward's one-stop desk when it names only
+    the ward ("số điện thoại phường"). None when the question asks about something else too (a procedure)."""
+    named = set(_words(" ".join(f"{a.name} {a.name_en or ''}" for a in kb.agencies))) | set(_words(" ".join(_ALIASES)))
+    words = [w for w in _words(rest) if w not in _CONTACT_LEFTOVERS]
+    if not words or not set(words) <= named:
+        return None
+    if set(words) <= _GENERIC | set(_words("uy ban mot cua ward office")):
+        one_stop = kb.agency(ONE_STOP)
+        return [one_stop] if one_stop is not None else rank_agencies(kb, rest)
+    return rank_agencies(kb, rest) or None
+
+
 ONE_STOP = "ubnd-phuong"  # the ward's one-stop desk: whom to call when another office's phone is missing
 EMERGENCY_NUMBERS = ("113", "114", "115")  # police, fire, ambulance: never a number for routine matters
 CONTACT_FIELDS = ("address", "phone", "email", "hours")

@@ -7,7 +7,7 @@ cues (with marks when the question has them).
 
 from __future__ import annotations
 
-from knowledge.intent import _phrases, _text
+from knowledge.intent import _phrases, _text, without_cues
 
 DOCUMENTS, FEE, TIME, WHERE, ONLINE, POST, PROXY, CONDITION = (
     "documents", "fee", "time", "where", "online", "post", "proxy", "condition")
@@ -42,13 +42,7 @@ def asked_aspects(message: str) -> tuple[str, ...]:
 def without_asks(message: str) -> str:
     """The message without its phrases that ask about an aspect ("khai tử lệ phí bao nhiêu" -> "khai tử"), in the
     form the cues are compared in."""
-    text = _text(message)
-    padded = text.padded
-    for cues in _CUES.values():
-        for cue in cues.marked if text.marked else cues.folded:
-            while cue in padded:
-                padded = padded.replace(cue, " ")
-    return " ".join(padded.split())
+    return without_cues(message, *_CUES.values())
 
 
 def follow_up_aspects(message: str, content_words: list[str]) -> tuple[str, ...]:

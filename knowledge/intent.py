@@ -221,6 +221,23 @@ def small_talk_kind(message: str) -> str:
 _WHERE = _phrases("ở đâu, chỗ nào, where")
 
 
+def without_cues(message: str, *cue_sets: _Cues) -> str:
+    """The message without the cue phrases of `cue_sets`, in the form cues are compared in (folded when the
+    message has no marks)."""
+    text = _text(message)
+    padded = text.padded
+    for cues in cue_sets:
+        for cue in cues.marked if text.marked else cues.folded:
+            while cue in padded:
+                padded = padded.replace(cue, " ")
+    return " ".join(padded.split())
+
+
+def without_contact(message: str) -> str:
+    """The message without its phrases asking for an address, phone or opening hours."""
+    return without_cues(message, _CONTACT, _WHERE)
+
+
 def asks_contact(message: str) -> bool:
     """Whether the message asks for an office's address, phone, e-mail or opening hours."""
     return _text(message).has(_CONTACT)

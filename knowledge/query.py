@@ -149,6 +149,8 @@ def _meaningful(words: list[str], known_pair: Callable[[str, str], bool]) -> lis
 _VIETNAMESE_SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
 )
+# Vietnamese abbreviations of the lexicon ("sdt", "cccd", "gks"): not English words.
+_ABBREVIATIONS = frozenset(strip_diacritics(k) for k in (*REPLACE, *ADD) if " " not in k)
 # Loanwords Vietnamese chats use every day: they tell nothing of the language ("ok cam on", "hello ad").
 _LOANWORDS = frozenset(["ok", "oke", "okie", "okay", "hello", "hi", "alo", "bye", "thanks", "thank", "tks", "thks",
                         "sorry", "ad", "admin", "bot", "online"])
@@ -156,13 +158,14 @@ _LOANWORDS = frozenset(["ok", "oke", "okie", "okay", "hello", "hi", "alo", "bye"
 
 def in_english(normalized: str) -> bool:
     """Whether a question is written in English: unmarked, with more English function words than Vietnamese,
-    and with a word that cannot be a Vietnamese syllable or three English ones ("cam on" is "cảm ơn", though "on"
-    is English too)."""
+    and with a word that is neither a Vietnamese syllable nor a Vietnamese abbreviation, or with three English
+    function words ("cam on" is "cảm ơn" and "sdt cong an" is Vietnamese, though "on" and "an" are English)."""
     words = normalized.split()
     if not words or strip_diacritics(normalized) != normalized:
         return False
     english = sum(w in FILLER_EN for w in words)
-    foreign = sum(w.isalpha() and w not in _LOANWORDS and not _VIETNAMESE_SYLLABLE.fullmatch(w) for w in words)
+    foreign = sum(w.isalpha() and w not in _LOANWORDS and w not in _ABBREVIATIONS
+                  and not _VIETNAMESE_SYLLABLE.fullmatch(w) for w in words)
     return (foreign > 0 or english >= 3) and english > 0 and english > sum(w in FILLER_FOLDED for w in words)
 
 

@@ -125,6 +125,29 @@ def test_a_follow_up_question_without_a_card_before_is_not_taken_for_one(person)
     assert "Miễn phí nếu đăng ký đúng hạn" not in person.text
 
 
+@pytest.fixture
+def shipped_person(sqlite_engine: Engine, settings: Settings) -> Chat:
+    kb = load_knowledge_base()
+    return Chat(Dispatcher(sqlite_engine, settings, kb, Matcher(kb, semantic=False)), "citizen-11")
+
+
+def test_the_wards_phone_or_hours_asked_plainly_get_the_one_stop_desk(shipped_person):
+    for question in ("so dien thoai phuong", "phuong lam viec may gio", "dia chi ubnd phuong"):
+        shipped_person.say(question)
+        assert "Bộ phận Một cửa" in shipped_person.text.splitlines()[2], question
+        assert "m:contact" in all_data(shipped_person), question
+
+
+def test_a_named_office_asked_for_its_phone_comes_first(shipped_person):
+    shipped_person.say("sdt cong an phuong")
+    assert "Công an phường" in shipped_person.text.splitlines()[2]
+
+
+def test_a_procedure_question_that_mentions_a_phone_number_is_not_a_contact_question(shipped_person):
+    shipped_person.say("thay doi sdt tren cccd")
+    assert "m:contact" not in all_data(shipped_person)
+
+
 def test_complaint_points_to_filing_feedback(person):
     person.say("đèn đường ngõ 5 hỏng cả tuần nay")
     assert "m:feedback" in all_data(person)
