@@ -22,8 +22,8 @@ from knowledge.index import MARKED, PAIR
 from knowledge.lexicon import FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import strip_diacritics
-from knowledge.query import Query, analyze
+from knowledge.normalize import fold, strip_diacritics
+from knowledge.query import Query, Token, analyze
 from knowledge.redirects import Redirect, find_redirect
 from knowledge.semantic import SemanticIndex, ask_of
 from knowledge.state import LexicalState
@@ -84,6 +84,7 @@ class Matcher:
         self._max_idf = self.index.idf("")
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
+        self._descriptor_words: dict[int, frozenset[str]] = {}  # folded words of names and keywords
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._age_ranges: dict[int, tuple[int, int] | None] = {}  # ages a name is for, read when first met
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
@@ -260,6 +261,8 @@ class Matcher:
             sure = not confidence.ambiguous(feats, len(ranked) - 1, self._qualified_ties(q, ranked))
         # a message that also reports or complains gets a card only when it names the procedure
         sure = sure and (bool(feats.named) or not intents.describes_problem(query, formal=False))
+        if sure and len(q.tokens) == 1:  # one word ("tot", "hai long"): a card only when it names the procedure
+            sure = self._describes(q.tokens[0], ranked[0][0])
         return MatchResult(query, intents.PROCEDURE, sure, hits, feats.coverage, probability=round(p, 4), long=long)
 
     def features(self, q: Query, ranked: Ranking) -> Features:
@@ -309,6 +312,15 @@ class Matcher:
         needed = weight("confidence.variant_overlap") * len(first)
         return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
                    for doc, u in zip(tied, unsaid[1:], strict=True))
+
+    def _describes(self, token: Token, doc: int) -> bool:
+        """Whether a word (or its expansion) is among the words of a procedure's name and keywords."""
+        words = self._descriptor_words.get(doc)
+        if words is None:
+            proc = self.procedures[doc]
+            words = self._descriptor_words[doc] = frozenset(
+                fold(" ".join([proc.name, proc.name_en or "", *proc.keywords])).split())
+        return token.folded in words or any(set(alt) <= words for alt in token.alternatives)
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""

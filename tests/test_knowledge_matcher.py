@@ -104,6 +104,13 @@ def test_unmarked_so_hong_is_the_land_certificate_not_a_broken_thing():
     assert shipped.search("den duong hong").intent == "complaint"
 
 
+def test_one_word_gets_a_card_only_when_it_names_the_procedure():
+    shipped = Matcher(load_knowledge_base(), semantic=False)
+    for word in ("tot", "hai long", "ko hieu"):  # found in a card's text, not in its name
+        assert not shipped.search(word).confident, word
+    assert shipped.search("passport").confident  # a keyword of the passport procedure
+
+
 def test_greeting_is_smalltalk(matcher):
     assert matcher.search("xin chào").intent == "smalltalk"
     assert matcher.search("cảm ơn nhé").intent == "smalltalk"
