@@ -6,6 +6,7 @@ import re
 
 from handlers.context import Context
 from handlers.keyboards import menu_row
+from handlers.survey import survey_waiting
 from handlers.ticket_thread import can_reopen
 from handlers.ticket_views import citizen_view, status_label
 from messaging.types import Button, Outgoing
@@ -53,5 +54,8 @@ def show_mine(ctx: Context, code: str) -> list[Outgoing]:
         rows.append((Button(ctx.t("btn.tk_add"), f"tk:add:{ticket.code}"),))
     elif can_reopen(ctx, ticket):
         rows.append((Button(ctx.t("btn.tk_not_solved"), f"tk:no:{ticket.code}"),))
+    survey = survey_waiting(ctx, ticket)
+    if survey is not None:  # the survey message was missed or scrolled away: rated from here
+        rows.insert(0, (Button(ctx.t("btn.sv_rate"), f"sv:{ticket.code}:{survey.round}:ask"),))
     rows += [(Button(ctx.t("btn.mine"), "m:mine"),), menu_row(ctx.t)]
     return [ctx.reply(citizen_view(ctx, ticket), tuple(rows), ticket_code=ticket.code, meta=meta)]

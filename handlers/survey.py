@@ -5,8 +5,9 @@
 
 Only the ticket's own citizen answers, once per resolution; a ticket reopened and resolved again is asked
 again. Button data: `sv:<code>:<round>:r:<yes|partly|no>`, `sv:<code>:<round>:s:<1-5>`,
-`sv:<code>:<round>:reopen`, `sv:skip`. Buttons of the old three-level survey (`sv:<code>:<1-3>`) still
-record their answer, on the five-level scale.
+`sv:<code>:<round>:reopen`, `sv:<code>:<round>:ask` (the question again, from the ticket's detail), `sv:skip`.
+Buttons of the old three-level survey (`sv:<code>:<1-3>`) still record their answer, on the five-level scale.
+An answer typed instead of pressed counts too (`typed_answer`).
 """
 
 from __future__ import annotations
@@ -114,7 +115,19 @@ def on_button(ctx: Context, data: str) -> list[Outgoing]:
         return _take_score(ctx, ticket, survey, int(parts[4]))
     if action == "reopen":
         return _reopen(ctx, ticket, survey)
+    if action == "ask":  # "Đánh giá" in the ticket's detail: the question not answered yet
+        if survey.score is not None or ticket.status not in HANDLED_STATUSES:
+            return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
+        return [next_question(ctx.lang, ticket, survey)]
     return _stale(ctx)
+
+
+def survey_waiting(ctx: Context, ticket: Ticket) -> Survey | None:
+    """The survey of the ticket's latest resolution when it still waits for the citizen's rating."""
+    if ticket.status not in HANDLED_STATUSES:
+        return None
+    survey = latest_survey(ctx.session, ticket)
+    return survey if survey is not None and survey.score is None else None
 
 
 def _typed_labels(lang: str) -> dict[str, str]:

@@ -114,6 +114,18 @@ def test_hai_long_without_a_survey_waiting_is_not_a_survey_answer(citizen: Chat,
     assert [(a.resolved, a.score) for a in _surveys(engine)] == [(None, 4)]
 
 
+def test_a_survey_not_answered_can_be_answered_from_the_tickets_detail(citizen: Chat, staff: Chat, engine) -> None:
+    code = resolved_ticket(citizen, staff)
+    citizen.say(code)  # the survey message was missed: the ticket's detail offers to rate
+    citizen.press("Đánh giá mức hài lòng")
+    assert "đã được giải quyết chưa" in citizen.text
+    citizen.press("Rồi")
+    citizen.press("🙂 Hài lòng")
+    citizen.say(code)
+    assert "Đánh giá mức hài lòng" not in " ".join(citizen.labels())
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 4)]
+
+
 def test_another_citizen_cannot_answer_someone_elses_survey(citizen: Chat, other_citizen: Chat, staff: Chat,
                                                             engine) -> None:
     resolved_ticket(citizen, staff)
