@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     staff_chat: str | None = None
     knowledge_dir: str | None = None
 
-    max_text_length: int = 4000
+    max_text_length: int = 4096  # Telegram's own limit: no message a citizen can send there is refused
     max_attachments: int = 10
     flood_max_messages: int = 20
     flood_window_seconds: float = 60.0

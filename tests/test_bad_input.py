@@ -23,7 +23,7 @@ def test_empty_message_is_answered_politely(citizen: Chat) -> None:
 
 def test_hundred_thousand_character_message_is_refused_stating_the_limit(citizen: Chat) -> None:
     citizen.say("x" * 100_000)
-    assert "100000" in citizen.text and "4000" in citizen.text
+    assert "100000" in citizen.text and "4096" in citizen.text
 
 
 def test_unsupported_media_is_answered_politely(citizen: Chat) -> None:

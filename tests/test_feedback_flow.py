@@ -121,12 +121,20 @@ def test_empty_description_is_asked_again(citizen: Chat) -> None:
     assert "Tin nhắn trống" in citizen.text
 
 
-def test_description_over_4000_characters_is_refused_stating_the_limit(citizen: Chat) -> None:
+def test_description_longer_than_one_message_is_refused_stating_the_limit(citizen: Chat) -> None:
     citizen.begin_feedback()
-    citizen.say("a" * 4001)
-    assert "4001" in citizen.text and "4000" in citizen.text
-    citizen.say("a" * 4000)
+    citizen.say("a" * 4097)
+    assert "4097" in citizen.text and "4096" in citizen.text
+    assert "hai, ba tin nhắn" in citizen.text
+    citizen.say("a" * 4096)  # the most Telegram lets one message hold
     assert "Bước 4/6" in citizen.text
+
+
+def test_a_long_description_sent_as_two_messages_is_kept_whole(citizen: Chat) -> None:
+    citizen.begin_feedback()
+    citizen.say("Phần một. " + "a" * 4000)
+    citizen.say("Phần hai: đèn vẫn hỏng.")  # the next message, at the photo step
+    assert "Đã ghi phần bạn vừa gõ vào nội dung" in citizen.text
 
 
 def test_anonymous_ticket_hides_identity_and_phone_from_staff(citizen: Chat, sqlite_engine) -> None:
