@@ -416,6 +416,9 @@ def free_input(ctx: Context) -> list[Outgoing]:
     answered = survey.typed_answer(ctx)
     if answered is not None:
         return answered
+    just_filed = ticket_thread.addition_to_new_ticket(ctx, text)
+    if just_filed is not None:
+        return ticket_thread.offer_addition(ctx, just_filed, text)
     ctx.data.pop(feedback.TYPED_COMPLAINT, None)  # only the last message's complaint starts the form
     return procedure_guide.answer_question(ctx, text)
 

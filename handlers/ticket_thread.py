@@ -6,25 +6,34 @@
 
 What the citizen sends (text, photos, files, a location) joins the ticket as one public event, reaches the
 ticket's staff chat (its topic, on a forum) and the audit trail. Button data (after `tk:`): `re:<code>`
-answer, `add:<code>` add information, `no:<code>` not solved, `done`, `guide` (it was not an answer: look
-the text up as a procedure question).
+answer, `add:<code>` add information, `put:<code>` add the text just typed ("thêm: ..." soon after filing),
+`no:<code>` not solved, `done`, `guide` (it was not an answer: look the text up as a procedure question).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, timedelta
 
 from handlers.context import Context
 from handlers.feedback import HELD_MEDIA, location_text, replayed
 from handlers.i18n import translate
 from handlers.keyboards import main_menu, menu_row
+from knowledge.normalize import fold
 from messaging.types import Button, Incoming, Outgoing
 from storage.clock import utcnow
 from storage.models import Citizen, Ticket
 from storage.statuses import CITIZEN, REOPENED, can_move
 from storage.statuses import status as status_of
 from storage.threads import ticket_for_thread
-from storage.tickets import add_citizen_message, awaiting_answer, change_status, get_ticket, last_outcome
+from storage.tickets import (
+    add_citizen_message,
+    awaiting_answer,
+    change_status,
+    get_ticket,
+    last_outcome,
+    tickets_of_citizen,
+)
 
 ANSWER_STATE = "tk.answer"
 REOPEN_STATE = "tk.reopen"
@@ -81,6 +90,36 @@ def answering(ctx: Context) -> Ticket | None:
     if ticket is None:
         ctx.reset()
     return ticket
+
+
+# How a message adding to what was just filed begins ("thêm: đã có người ngã", "bổ sung ...", "quên chưa nói"),
+# folded; such a message soon after filing is offered to the new ticket.
+_ADDITION_STARTS = ("them", "bo sung", "bosung", "ps", "quen chua noi", "quen noi", "noi them", "cho em bo sung",
+                    "cho toi bo sung", "em bo sung", "toi bo sung")
+ADDITION_MINUTES = 30  # how long after filing a ticket an addition is offered to it
+
+
+def addition_to_new_ticket(ctx: Context, text: str) -> Ticket | None:
+    """The citizen's ticket filed in the last minutes, still open, when the text reads as an addition to it."""
+    words = " ".join(fold(text).replace(":", " ").split())
+    if not any(words == start or words.startswith(f"{start} ") for start in _ADDITION_STARTS):
+        return None
+    newest = tickets_of_citizen(ctx.session, ctx.citizen.id or 0, limit=1)
+    since = utcnow() - timedelta(minutes=ADDITION_MINUTES)
+    filed = newest[0].created_at if newest else None
+    if filed is not None and filed.tzinfo is None:  # SQLite gives the stored UTC time back naive
+        filed = filed.replace(tzinfo=UTC)
+    if not newest or filed is None or not status_of(newest[0].status).is_open or filed < since:
+        return None
+    return newest[0]
+
+
+def offer_addition(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
+    """Ask whether the text adds to the ticket just filed (or is a question of its own)."""
+    ctx.data["tk_text"] = text
+    rows = ((Button(ctx.t("btn.tk_add_to", code=ticket.code), f"tk:put:{ticket.code}"),),
+            (Button(ctx.t("btn.tk_other_question"), "tk:guide"),))
+    return [ctx.reply(ctx.t("tk.addition_offer", code=ticket.code), rows)]
 
 
 def has_input(msg: Incoming) -> bool:
@@ -194,11 +233,17 @@ def on_button(ctx: Context, rest: str) -> list[Outgoing]:
         ctx.reset()
         return [ctx.reply(ctx.t("tk.done"), main_menu(ctx.t))]
     action, _, code = rest.partition(":")
-    ticket = own_ticket(ctx, code) if action in ("re", "add", "no") else None
+    ticket = own_ticket(ctx, code) if action in ("re", "add", "no", "put") else None
     if ticket is None:
         return [ctx.reply(ctx.t("mine.not_found", code=code.upper() or "?"), (menu_row(ctx.t),))]
     if action == "no":
         return ask_reopen(ctx, ticket)
+    if action == "put":  # the text offered to the ticket just filed
+        text = ctx.data.pop("tk_text", None)
+        if not text:
+            return [ctx.reply(ctx.t("error.stale_button"), main_menu(ctx.t))]
+        ctx.incoming = replace(ctx.incoming, text=text, callback=None)
+        return join(ctx, ticket)
     media = ctx.data.pop(HELD_MEDIA, None)
     out = start_answer(ctx, ticket, "tk.ask_answer" if action == "re" else "tk.ask_addition")
     if media and action == "add":  # a photo sent outside the form, placed on this ticket

@@ -212,3 +212,23 @@ def test_another_citizen_cannot_answer_or_reopen_a_ticket_with_forged_buttons(
         assert "Không tìm thấy phản ánh" in other_citizen.text
     other_citizen.say("chen ngang")
     assert all(e.text != "chen ngang" for e in _events(engine, code))
+
+
+def test_an_addition_typed_right_after_filing_is_offered_to_the_new_ticket(citizen: Chat, staff: Chat,
+                                                                            engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    citizen.say("thêm: đã có người ngã xe ở đây")
+    assert f"vào phản ánh {code}" in citizen.text
+    citizen.press("Thêm vào phản ánh")
+    assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" in citizen.text
+    assert _events(engine, code)[-1].text == "thêm: đã có người ngã xe ở đây"
+
+
+def test_an_addition_offered_may_be_a_question_of_its_own(citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    citizen.say("thêm tên con vào hộ khẩu cần gì")
+    citizen.press("đây là câu hỏi khác")
+    assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" not in citizen.text
+    assert all(e.kind != "citizen_message" for e in _events(engine, code))
