@@ -408,7 +408,8 @@ def free_input(ctx: Context) -> list[Outgoing]:
     code = my_tickets.find_code(text) if text else None
     if code is not None:
         return my_tickets.show_mine(ctx, code)
-    waiting = ticket_thread.awaiting(ctx) if ticket_thread.has_input(msg) else None
+    guessable = msg.attachments or msg.location or any(ch.isalpha() for ch in text)  # "có", not a stray "1"
+    waiting = ticket_thread.awaiting(ctx) if ticket_thread.has_input(msg) and guessable else None
     if waiting is not None:
         return ticket_thread.join(ctx, waiting, guessed=True)
     if not text:

@@ -232,3 +232,16 @@ def test_an_addition_offered_may_be_a_question_of_its_own(citizen: Chat, staff: 
     citizen.press("đây là câu hỏi khác")
     assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" not in citizen.text
     assert all(e.kind != "citizen_message" for e in _events(engine, code))
+
+
+def test_a_stray_digit_after_an_office_question_does_not_join_the_ticket(citizen: Chat, staff: Chat, engine) -> None:
+    code = _filed_and_asked(citizen, staff)
+    citizen.say("1")
+    assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" not in citizen.text
+    assert all(e.kind != "citizen_message" for e in _events(engine, code))
+
+
+def test_a_one_word_answer_to_an_office_question_joins_the_ticket(citizen: Chat, staff: Chat, engine) -> None:
+    code = _filed_and_asked(citizen, staff)
+    citizen.say("có")
+    assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" in citizen.text
