@@ -19,7 +19,7 @@ from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import TYPED_COMPLAINT
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
-from knowledge.agencies import ONE_STOP, office_asked, rank_agencies, usable
+from knowledge.agencies import ONE_STOP, office_asked, usable
 from knowledge.asks import (
     CONDITION,
     DOCUMENTS,
@@ -48,7 +48,7 @@ from knowledge.intent import (
 )
 from knowledge.models import Agency
 from knowledge.normalize import normalize
-from knowledge.query import in_english
+from knowledge.query import in_english, in_vietnamese
 from knowledge.weights import weight
 from messaging.types import Button, Outgoing
 from storage.unmatched import record_unmatched, top_unmatched
@@ -284,7 +284,10 @@ def _tagged(message: Outgoing, answer: str) -> Outgoing:
 
 # -- conversation ----------------------------------------------------------------------------------------
 def _no_match(ctx: Context, text: str) -> list[Outgoing]:
-    """Say nothing was found, keep the question for staff, and offer to pass it on."""
+    """Say nothing was found, keep the question for staff, and offer to pass it on (a message without a letter,
+    a "3" typed for a button, gets the menu: there is no question to pass on)."""
+    if not any(ch.isalpha() for ch in text):
+        return [_tagged(ctx.reply(ctx.t("proc.no_letters"), main_menu(ctx.t)), "no_match")]
     if ctx.citizen.consent_at is not None:  # nothing is kept of citizens who did not consent
         record_unmatched(ctx.session, text, normalize(text))
     ctx.data[QUESTION_KEY] = text
@@ -359,14 +362,12 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     if result.redirect is not None:
         ctx.data[QUESTION_KEY] = text
         return _redirect(ctx, result)
-    if (asks_contact(text) or asks_where(text)) and result.intent in (UNKNOWN, PROCEDURE):  # "sđt phường"
-        offices = office_asked(ctx.kb, without_contact(text))
+    if (asks_contact(text) or asks_where(text)) and result.intent in (UNKNOWN, PROCEDURE):  # "sđt phường", "where
+        # is the police station": the office; a question naming a procedure too is the procedure's
+        rest = without_contact(text)
+        offices = office_asked(ctx.kb, rest, [t.folded for t in ctx.matcher.analyze(rest).tokens])
         if offices:
             return _contact(ctx, offices)
-    if result.intent == UNKNOWN and (asks_contact(text) or asks_where(text)):
-        agencies = rank_agencies(ctx.kb, text)  # "where is the police station": the office, not a procedure
-        if agencies:
-            return _contact(ctx, agencies)
     if result.intent == COMPLAINT:
         ctx.data[TYPED_COMPLAINT] = text  # "Gửi phản ánh" then starts the form with it as the description
         rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
@@ -398,14 +399,18 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     return [_tagged(card(ctx, procedures[0], procedures[1:], asked, ask_staff=unsettled, feedback=feedback), "card")]
 
 
+def _aspects_alone(ctx: Context, text: str) -> tuple[str, ...]:
+    """What a question asks of a procedure it does not name ("le phi bao nhieu", "mat bao lau"), or ()."""
+    return follow_up_aspects(text, [t.folded for t in ctx.matcher.analyze(without_asks(text)).tokens])
+
+
 def _follow_up(ctx: Context, text: str) -> list[Outgoing] | None:
     """A question about the procedure just shown ("le phi bao nhieu" after its card): the parts asked, with a
     button to the whole card; None when the question is not one."""
     shown = ctx.kb.procedure(ctx.data[SHOWN_KEY]) if ctx.data.get(SHOWN_KEY) else None
     if shown is None:
         return None
-    rest = [t.folded for t in ctx.matcher.analyze(without_asks(text)).tokens]
-    asked = follow_up_aspects(text, rest)
+    asked = _aspects_alone(ctx, text)
     sections = _sections(ctx, shown)
     if not asked or not all(a in sections for a in asked):
         return None
@@ -418,25 +423,35 @@ def _follow_up(ctx: Context, text: str) -> list[Outgoing] | None:
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:
     """Answer a free-text question: a card, a choice of candidates, or an offer to ask staff. A question written
-    in English is answered in English, with a button to keep English for every answer."""
-    follow_up = _follow_up(ctx, text)
-    if follow_up is not None:
-        return follow_up
-    result = ctx.matcher.search(text, k=CHOICES_LONG)
+    in English is answered in English, with a button (offered once) to keep English for every answer."""
+    normalized = normalize(text)
     own = ctx.citizen.language or ctx.settings.default_language
-    if own == "en" or not in_english(normalize(text)):
-        ctx.data.pop(ANSWERED_IN, None)  # a question in the citizen's own language: answers in it again
-        return reply_to(ctx, text, result)
-    ctx.answer_language = "en"
-    offered = ctx.data.get(ANSWERED_IN) == "en"  # asked once whether to keep English: not at every answer
-    ctx.data[ANSWERED_IN] = "en"
-    out = reply_to(ctx, text, result)
-    if offered:
+    english = own != "en" and in_english(normalized)
+    offer = english and ctx.data.get(ANSWERED_IN) != "en"  # asked once whether to keep English
+    if english:
+        ctx.answer_language = ctx.data[ANSWERED_IN] = "en"
+    elif in_vietnamese(normalized):  # in the citizen's own language again ("thanks", "ok" say neither)
+        ctx.data.pop(ANSWERED_IN, None)
+    out = _answer(ctx, text)
+    if not offer:
         return out
     last = out[-1]
     keep = (Button(ctx.t("btn.keep_english"), "lang:en"), Button(ctx.t("btn.lang_vi"), "lang:vi"))
     return [*out[:-1], replace(last, text=f"{last.text}\n\n{ctx.t('lang.answered_in_english')}",
                                 buttons=(*last.buttons, keep))]
+
+
+def _answer(ctx: Context, text: str) -> list[Outgoing]:
+    """The answer to a question: about the card just shown, "which procedure?", or what the matcher found."""
+    follow_up = _follow_up(ctx, text)
+    if follow_up is not None:
+        return follow_up
+    ctx.data.pop(SHOWN_KEY, None)  # a question of its own: later ones follow up on its card, if it gets one
+    unnamed = _aspects_alone(ctx, text)
+    if unnamed:  # "le phi bao nhieu" with no card before: which procedure?
+        return [_tagged(ctx.reply(ctx.t("proc.which_procedure", aspects=", ".join(
+            ctx.t(f"proc.aspect_{a}") for a in unnamed)), main_menu(ctx.t)), "which_procedure")]
+    return reply_to(ctx, text, ctx.matcher.search(text, k=CHOICES_LONG))
 
 
 def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:

@@ -95,7 +95,8 @@ def answering(ctx: Context) -> Ticket | None:
 # How a message adding to what was just filed begins ("thêm: đã có người ngã", "bổ sung ...", "quên chưa nói"),
 # folded; such a message soon after filing is offered to the new ticket.
 _ADDITION_STARTS = ("them", "bo sung", "bosung", "ps", "quen chua noi", "quen noi", "noi them", "cho em bo sung",
-                    "cho toi bo sung", "em bo sung", "toi bo sung")
+                    "cho toi bo sung", "em bo sung", "toi bo sung", "toi muon bo sung", "em muon bo sung",
+                    "muon bo sung", "toi muon them", "em muon them")
 ADDITION_MINUTES = 30  # how long after filing a ticket an addition is offered to it
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from knowledge.lexicon import FILLER_FOLDED
+from knowledge.lexicon import FILLER_EN, FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Agency
 from knowledge.normalize import fold
@@ -51,19 +51,25 @@ def rank_agencies(kb: KnowledgeBase, text: str, k: int = 2) -> list[Agency]:
 
 # Words left of a question for an office's contact once the office and the asking phrases are gone ("phường làm
 # việc mấy giờ", "số điện thoại của phường"): they ask nothing else.
-_CONTACT_LEFTOVERS = frozenset(["lam", "viec", "cua", "o", "tai", "dau", "nao", "may", "gio", "thu", "bay", "chu",
-                                "nhat", "sang", "chieu", "bao", "nhieu", "la", "gi"])
+_CONTACT_LEFTOVERS = frozenset(["lam", "viec", "cua", "o", "tai", "dau", "nao", "may", "gio", "thu", "bay", "bao",
+                                "nhieu", "la", "gi", "ko", "k", "khong", "co", "ad", "a", "station"])
+# Words of a procedure that an office's name may share ("đăng ký", "cấp", "đổi"): the question asks for the procedure.
+_UBND = frozenset(["uy", "ban", "nhan", "dan"])  # "ubnd" as the matcher writes it out
+_PROCEDURE_WORDS = frozenset(["ky", "cap", "doi", "thay", "xin", "nhat"])
 
 
-def office_asked(kb: KnowledgeBase, rest: str) -> list[Agency] | None:
+def office_asked(kb: KnowledgeBase, rest: str, content: list[str]) -> list[Agency] | None:
     """For a question asking an office's contact, `rest` being it without the asking phrases
-    (`intent.without_contact`): the offices it names, best first; the ward's one-stop desk when it names only
-    the ward ("số điện thoại phường"). None when the question asks about something else too (a procedure)."""
-    named = set(_words(" ".join(f"{a.name} {a.name_en or ''}" for a in kb.agencies))) | set(_words(" ".join(_ALIASES)))
-    words = [w for w in _words(rest) if w not in _CONTACT_LEFTOVERS]
-    if not words or not set(words) <= named:
+    (`intent.without_contact`) and `content` the folded content words the matcher reads in `rest`: the offices it
+    names, best first; the ward's one-stop desk when it names only the ward ("số điện thoại phường"). None when
+    the question asks about something else too (a procedure: "làm hộ chiếu ở đâu")."""
+    named = set(_words(" ".join(f"{a.name} {a.name_en or ''}" for a in kb.agencies))) | set(_words(
+        " ".join(_ALIASES))) | _UBND
+    words = [w for w in _words(rest) if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN]
+    spoken = set(words) | {w for w in content if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN}
+    if not spoken <= named | _GENERIC or spoken & _PROCEDURE_WORDS:
         return None
-    if set(words) <= _GENERIC | set(_words("uy ban mot cua ward office")):
+    if spoken <= _GENERIC | _UBND | set(_words("uy ban mot cua ward office")):  # the ward, or no office named
         one_stop = kb.agency(ONE_STOP)
         return [one_stop] if one_stop is not None else rank_agencies(kb, rest)
     return rank_agencies(kb, rest) or None

@@ -30,7 +30,8 @@ _CUES = {
 ASPECTS = tuple(_CUES)
 # Words that may stay in a question about the procedure just shown once its asking phrases are gone ("mất bao
 # lâu", "còn làm ở đâu", "làm ở phường được không"): they name no procedure.
-_FOLLOW_UP_WORDS = frozenset(["mat", "con", "ad", "admin", "phuong", "xa", "lam", "nop", "the", "thi", "sao", "vay"])
+_FOLLOW_UP_WORDS = frozenset(["mat", "con", "ad", "admin", "phuong", "xa", "lam", "nop", "the", "thi", "sao", "vay",
+                              "het", "qua", "cai", "nay", "do", "take", "apply", "file", "submit", "get", "it", "this"])
 
 
 def asked_aspects(message: str) -> tuple[str, ...]:

@@ -53,22 +53,32 @@ _TICKET_WORDS = _phrases(
 _PROGRESS_WORDS = _phrases(
     "đến đâu, tới đâu, xử lý chưa, giải quyết chưa, tiếp nhận chưa, trả lời chưa, chưa thấy, chưa có, chưa được,"
     "bao giờ có, khi nào có, tình trạng, tiến độ, kết quả, đã xử lý, đã giải quyết, status, progress, update,"
-    "any news, tra cứu, kiểm tra, theo dõi, xem lại"
+    "any news, tra cứu, kiểm tra, theo dõi, xem lại, xong chưa, sao rồi, thế nào rồi, chưa thấy trả, chưa trả"
 )
 _OWN_WORDS = _phrases(
     "của tôi, của em, của mình, của anh, của chị, của cháu, tôi đã gửi, em đã gửi, mình đã gửi, tôi gửi, em gửi,"
-    "mình gửi, đã gửi, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent, i filed, i submitted"
+    "mình gửi, đã gửi, tôi nộp, em nộp, mình nộp, đã nộp, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent,"
+    "i filed, i submitted"
 )
 # A dossier filed at the one-stop desk or online, asked after: a status question, though the bot does not hold the
 # dossier (the answer says where to look it up). The first phrases ask by themselves ("tình trạng hồ sơ"); a dossier
 # named otherwise ("hồ sơ đã nộp", "mã hồ sơ") asks with a word about progress ("tới đâu", "bao giờ có").
+_DOSSIER_LOOKUP = _phrases("tình trạng hồ sơ, tiến độ hồ sơ, tra cứu hồ sơ, dossier status")
+# Questions how long a procedure takes, where its result is received or what it needs: about the procedure, though
+# they name a dossier and its result ("nộp hồ sơ xây dựng thì bao lâu có kết quả").
+_PROCEDURE_ASKS = _phrases(
+    "bao lâu, mấy ngày, bao nhiêu ngày, ở đâu, nhận ở, nhận tại, cần gì, giấy tờ gì, gồm những gì, lệ phí,"
+    "how long, where"
+)
 _DOSSIER_PROGRESS = _phrases(
-    "tình trạng hồ sơ, tiến độ hồ sơ, tra cứu hồ sơ, hồ sơ đến đâu, hồ sơ tới đâu, hồ sơ xử lý chưa,"
-    "hồ sơ giải quyết chưa, hồ sơ xong chưa, hồ sơ có kết quả chưa, hồ sơ đã có kết quả chưa, dossier status"
+    "hồ sơ đến đâu, hồ sơ tới đâu, hồ sơ xử lý chưa,"
+    "hồ sơ giải quyết chưa, hồ sơ xong chưa, hồ sơ đã xong chưa, hồ sơ có kết quả chưa, hồ sơ đã có kết quả chưa,"
+    "kết quả hồ sơ, hồ sơ sao rồi, hồ sơ thế nào rồi"
 )
 _DOSSIER = _phrases(
     "hồ sơ đã nộp, hồ sơ tôi đã nộp, hồ sơ em đã nộp, hồ sơ mình đã nộp, hồ sơ của tôi, hồ sơ của em,"
-    "hồ sơ của mình, mã hồ sơ, mã biên nhận, giấy biên nhận, phiếu hẹn, my application"
+    "hồ sơ của mình, hồ sơ tôi nộp, hồ sơ em nộp, hồ sơ mình nộp, mã hồ sơ, mã biên nhận, giấy biên nhận, phiếu hẹn,"
+    "ngày hẹn, hẹn trả, my application"
 )
 _HO_SO = _phrases("hồ sơ")
 _TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\b(?:số|so|mã|ma) \d{4,}\b")
@@ -90,9 +100,11 @@ _PROBLEM_WORDS = _phrases(
     "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
 )
-# Names that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"): in unmarked text
-# they do not report a problem.
-_PROBLEM_LOOKALIKES = tuple(f" {strip_diacritics(normalize(p))} " for p in ("sổ hồng", "nhà sổ hồng"))
+# Words that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"; "cho vo" is "cho
+# vợ", not "vỡ"): in unmarked text they do not report a problem.
+_PROBLEM_LOOKALIKES = tuple(f" {strip_diacritics(normalize(p))} " for p in (
+    "sổ hồng", "nhà sổ hồng", "cho vợ", "với vợ", "của vợ", "vợ con", "vợ chồng", "vợ tôi", "vợ em", "vợ mình",
+    "và vợ"))  # "vo" is "vỡ" (broken) too
 
 
 def _reports_problem(text: _Text) -> bool:
@@ -127,7 +139,8 @@ _HOW_WORDS = _phrases(
 _CONTACT = _phrases(
     "địa chỉ, số điện thoại, điện thoại, sđt, sdt, hotline, đường dây nóng, giờ làm việc, mấy giờ, làm việc thứ,"
     "mở cửa, nghỉ trưa, email, liên hệ, ở đâu vậy, nằm ở đâu, trụ sở, where is, address, phone number, phone,"
-    "opening hours, office hours, open on, contact"
+    "opening hours, office hours, open on, contact, thứ 7, thứ bảy, chủ nhật, giờ hành chính, ngày nghỉ, ngày lễ,"
+    "có làm việc, làm việc không, working hours, open on saturday, open on sunday"
 )
 _SMALLTALK = _phrases(
     "xin chào, chào, chào bạn, chào em, chào bot, chào buổi sáng, chào buổi chiều, chào buổi tối, hello, hi, hey,"
@@ -226,10 +239,11 @@ def without_cues(message: str, *cue_sets: _Cues) -> str:
     message has no marks)."""
     text = _text(message)
     padded = text.padded
-    for cues in cue_sets:
-        for cue in cues.marked if text.marked else cues.folded:
-            while cue in padded:
-                padded = padded.replace(cue, " ")
+    phrases = sorted((cue for cues in cue_sets for cue in (cues.marked if text.marked else cues.folded)),
+                     key=len, reverse=True)  # "miễn phí" before "phí"
+    for cue in phrases:
+        while cue in padded:
+            padded = padded.replace(cue, " ")
     return " ".join(padded.split())
 
 
@@ -251,10 +265,14 @@ def asks_where(message: str) -> bool:
 def asks_dossier(message: str) -> bool:
     """Whether the message asks after a dossier filed for a procedure (not a ticket of this bot)."""
     text = _text(message)
+    if text.has(_REPORT_WORDS) or _reports_problem(text) or _TICKET_CODE.search(message.lower()) is not None:
+        return False  # "hẹn trả kết quả mà quá hạn 2 tuần chưa có": a complaint
+    if text.has(_DOSSIER_LOOKUP):
+        return True
     progress = text.has(_PROGRESS_WORDS)
     asked = text.has(_DOSSIER_PROGRESS) or (progress and (text.has(_DOSSIER) or (
         text.has(_HO_SO) and text.has(_OWN_WORDS))))  # "hồ sơ khai sinh nộp tuần trước bao giờ có kết quả"
-    return asked and not text.has(_REPORT_WORDS) and _TICKET_CODE.search(message.lower()) is None
+    return asked and not text.has(_PROCEDURE_ASKS)
 
 
 def wants_to_report(message: str) -> bool:

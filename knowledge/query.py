@@ -169,6 +169,18 @@ def in_english(normalized: str) -> bool:
     return (foreign > 0 or english >= 3) and english > 0 and english > sum(w in FILLER_FOLDED for w in words)
 
 
+def in_vietnamese(normalized: str) -> bool:
+    """Whether a message is clearly Vietnamese: written with marks, with more Vietnamese function words than
+    English ones, or of two or more Vietnamese syllables and no English word ("thanks", "ok" are neither)."""
+    words = normalized.split()
+    if strip_diacritics(normalized) != normalized:
+        return True
+    english = sum(w in FILLER_EN for w in words)
+    letters = [w for w in words if w.isalpha()]
+    syllables = len(letters) >= 2 and all(_VIETNAMESE_SYLLABLE.fullmatch(w) or w in _ABBREVIATIONS for w in letters)
+    return sum(w in FILLER_FOLDED for w in words) > english or (syllables and not english)  # "khai sinh"
+
+
 def analyze(
     text: str,
     known_pair: Callable[[str, str], bool] = lambda a, b: False,

@@ -89,12 +89,17 @@ def test_question_about_own_ticket_is_status(matcher):
 
 def test_question_after_a_dossier_filed_at_the_office_is_status(matcher):
     for query in ("tra cuu tinh trang ho so", "hồ sơ khai sinh nộp tuần trước bao giờ có kết quả",
-                  "kiem tra ho so da nop"):
+                  "kiem tra ho so da nop", "ho so cua toi da xong chua", "khi nao co ket qua ho so"):
         assert matcher.search(query).intent == "status", query
 
 
+def test_a_dossier_late_beyond_its_date_is_a_complaint_not_a_status_question(matcher):
+    assert matcher.search("cán bộ hẹn trả kết quả mà quá hạn 2 tuần chưa có").intent != "status"
+
+
 def test_question_about_what_a_dossier_holds_is_a_procedure_question(matcher):
-    for query in ("hồ sơ của tôi làm khai sinh cần giấy tờ gì", "hồ sơ khai sinh bao giờ có kết quả"):
+    for query in ("hồ sơ của tôi làm khai sinh cần giấy tờ gì", "hồ sơ khai sinh bao giờ có kết quả",
+                  "tôi nộp hồ sơ xây dựng thì bao lâu có kết quả"):
         assert matcher.search(query).intent != "status", query
 
 

@@ -120,9 +120,36 @@ def test_a_question_naming_another_procedure_after_a_card_gets_that_procedure(pe
     assert "Đăng ký khai sinh" not in person.text.splitlines()[0]
 
 
-def test_a_follow_up_question_without_a_card_before_is_not_taken_for_one(person):
+def test_a_follow_up_question_without_a_card_before_asks_which_procedure(person):
     person.say("le phi bao nhieu")
     assert "Miễn phí nếu đăng ký đúng hạn" not in person.text
+    assert "lệ phí của thủ tục nào" in person.text
+
+
+def test_a_follow_up_after_a_question_that_got_no_card_is_not_about_an_older_card(person):
+    person.say("dang ky khai sinh cho con o dau")
+    person.say("gia vang hom nay")  # no card: the birth registration is no longer what is talked about
+    person.say("le phi bao nhieu")
+    assert "Miễn phí nếu đăng ký đúng hạn" not in person.text
+
+
+def test_an_english_follow_up_is_answered_in_english_about_the_card(person):
+    person.say("how do I register a birth")
+    person.say("how long does it take?")
+    assert "Birth registration" in person.text and "Processing time" in person.text
+
+
+def test_thanks_after_an_english_answer_stays_english(person):
+    person.say("how do I register a birth")
+    person.say("thanks")
+    assert "You're welcome" in person.text
+    person.say("where do I register a death")
+    assert "You wrote in English" not in person.text  # offered once
+
+
+def test_a_number_typed_alone_gets_the_menu_not_an_offer_to_ask_staff(person):
+    person.say("3")
+    assert "p:ask" not in all_data(person) and "m:feedback" in all_data(person)
 
 
 @pytest.fixture
@@ -144,8 +171,27 @@ def test_a_named_office_asked_for_its_phone_comes_first(shipped_person):
 
 
 def test_a_procedure_question_that_mentions_a_phone_number_is_not_a_contact_question(shipped_person):
-    shipped_person.say("thay doi sdt tren cccd")
-    assert "m:contact" not in all_data(shipped_person)
+    for question in ("thay doi sdt tren cccd", "cap nhat so dien thoai bhxh", "dang ky sdt chinh chu",
+                     "lam ho chieu o dau"):
+        shipped_person.say(question)
+        assert "m:contact" not in all_data(shipped_person), question
+
+
+def test_opening_days_asked_plainly_get_the_one_stop_desk(shipped_person):
+    for question in ("thu 7 phuong co lam khong", "chu nhat co lam viec ko", "What are the office hours?"):
+        shipped_person.say(question)
+        assert "m:contact" in all_data(shipped_person), question
+
+
+def test_mat_bao_lau_asks_how_long_not_about_a_lost_paper(shipped_person):
+    shipped_person.say("lam ho chieu mat bao lau")
+    assert "Cấp hộ chiếu phổ thông" in shipped_person.text.splitlines()[0]
+
+
+def test_unmarked_vo_after_cho_is_a_wife_not_something_broken(shipped_person):
+    shipped_person.say("dang ky thuong tru cho vo")
+    assert "m:feedback" not in all_data(shipped_person)  # not "do you want to report a problem?"
+    assert "Đăng ký thường trú" in shipped_person.text
 
 
 def test_complaint_points_to_filing_feedback(person):

@@ -245,3 +245,10 @@ def test_a_one_word_answer_to_an_office_question_joins_the_ticket(citizen: Chat,
     code = _filed_and_asked(citizen, staff)
     citizen.say("có")
     assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" in citizen.text
+
+
+def test_toi_muon_bo_sung_right_after_filing_is_offered_to_the_new_ticket(citizen: Chat, staff: Chat) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    citizen.say("toi muon bo sung la den hong ca cot ben canh")
+    assert f"vào phản ánh {code}" in citizen.text
