@@ -138,6 +138,13 @@ def _typed_labels(lang: str) -> dict[str, str]:
 
 
 _POLITE = frozenset(["a", "nhe", "nha", "ad", "ban", "em", "anh", "chi", "please", "ok"])
+# Everyday answers to "was it solved?" besides the buttons' words (folded): whole answers, and how an answer begins
+# ("chưa giải quyết gì cả", "vẫn còn rác": not solved).
+_SOLVED_SAYINGS = {"xong": "yes", "xong roi": "yes", "da xong": "yes", "da giai quyet": "yes", "giai quyet roi": "yes",
+                   "duoc roi": "yes", "dc roi": "yes", "roi a": "yes", "tam duoc": "partly", "mot chut": "partly",
+                   "chua het": "partly", "chua xong han": "partly", "khong": "no", "ko": "no", "van chua": "no",
+                   "chua duoc": "no"}
+_UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay")
 
 
 def typed_answer(ctx: Context) -> list[Outgoing] | None:
@@ -145,10 +152,14 @@ def typed_answer(ctx: Context) -> list[Outgoing] | None:
     waiting; None when the text is no answer or nothing waits."""
     words = [w for w in fold(ctx.incoming.text or "").split() if w not in _POLITE]
     typed = " ".join(words)
-    if not typed or len(words) > 4:
+    if not typed or (len(words) > 4 and not typed.startswith(_UNSOLVED_STARTS)):
         return None
     action = next((labels[typed] for labels in (_typed_labels(ctx.lang), _typed_labels(
         "en" if ctx.lang == "vi" else "vi")) if typed in labels), None)
+    if action is None and typed in _SOLVED_SAYINGS:
+        action = f"r:{_SOLVED_SAYINGS[typed]}"
+    if action is None and typed.startswith(_UNSOLVED_STARTS):
+        action = "r:no"
     if action is None or ctx.citizen.id is None:
         return None
     waiting = awaiting_answer(ctx.session, ctx.citizen.id, utcnow() - TYPED_ANSWER_WINDOW)

@@ -105,6 +105,13 @@ def test_a_level_typed_while_asked_whether_it_was_solved_is_recorded(citizen: Ch
     assert [(a.resolved, a.score) for a in _surveys(engine)] == [(None, 5)]
 
 
+def test_everyday_answers_to_was_it_solved_are_recorded(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("vẫn còn rác ở đầu ngõ, chưa ai đến dọn")
+    assert [a.resolved for a in _surveys(engine)] == ["no"]
+
+
 def test_hai_long_without_a_survey_waiting_is_not_a_survey_answer(citizen: Chat, staff: Chat, engine) -> None:
     resolved_ticket(citizen, staff)
     show_latest(engine, citizen)
