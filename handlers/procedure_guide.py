@@ -312,8 +312,8 @@ def _level(ctx: Context, level: str) -> str:
     """A procedure's level in the reader's language (a level of no known kind as written)."""
     if ctx.lang == "vi":
         return level
-    return ", ".join(ctx.t(_LEVELS[part.strip().lower()]) if part.strip().lower() in _LEVELS else part.strip()
-                     for part in level.split(","))
+    parts = [part.strip() for part in level.split(",")]
+    return ", ".join(ctx.t(_LEVELS[part.lower()]) if part.lower() in _LEVELS else part for part in parts)
 
 
 def _choice_line(ctx: Context, number: int, proc: Procedure) -> str:
@@ -404,13 +404,12 @@ def _aspects_alone(ctx: Context, text: str) -> tuple[str, ...]:
     return follow_up_aspects(text, [t.folded for t in ctx.matcher.analyze(without_asks(text)).tokens])
 
 
-def _follow_up(ctx: Context, text: str) -> list[Outgoing] | None:
-    """A question about the procedure just shown ("le phi bao nhieu" after its card): the parts asked, with a
-    button to the whole card; None when the question is not one."""
+def _follow_up(ctx: Context, asked: tuple[str, ...]) -> list[Outgoing] | None:
+    """A question about the procedure just shown ("le phi bao nhieu" after its card), `asked` being what it asks
+    (`_aspects_alone`): the parts asked, with a button to the whole card; None when the question is not one."""
     shown = ctx.kb.procedure(ctx.data[SHOWN_KEY]) if ctx.data.get(SHOWN_KEY) else None
     if shown is None:
         return None
-    asked = _aspects_alone(ctx, text)
     sections = _sections(ctx, shown)
     if not asked or not all(a in sections for a in asked):
         return None
@@ -443,11 +442,11 @@ def answer_question(ctx: Context, text: str) -> list[Outgoing]:
 
 def _answer(ctx: Context, text: str) -> list[Outgoing]:
     """The answer to a question: about the card just shown, "which procedure?", or what the matcher found."""
-    follow_up = _follow_up(ctx, text)
+    unnamed = _aspects_alone(ctx, text)
+    follow_up = _follow_up(ctx, unnamed)
     if follow_up is not None:
         return follow_up
     ctx.data.pop(SHOWN_KEY, None)  # a question of its own: later ones follow up on its card, if it gets one
-    unnamed = _aspects_alone(ctx, text)
     if unnamed:  # "le phi bao nhieu" with no card before: which procedure?
         return [_tagged(ctx.reply(ctx.t("proc.which_procedure", aspects=", ".join(
             ctx.t(f"proc.aspect_{a}") for a in unnamed)), main_menu(ctx.t)), "which_procedure")]

@@ -13,6 +13,7 @@ An answer typed instead of pressed counts too (`typed_answer`).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from handlers.context import Context
 from handlers.i18n import translate
@@ -130,6 +131,7 @@ def survey_waiting(ctx: Context, ticket: Ticket) -> Survey | None:
     return survey if survey is not None and survey.score is None else None
 
 
+@cache
 def _typed_labels(lang: str) -> dict[str, str]:
     """Each answer's label as a citizen would type it (folded, no emoji) -> the action of its button."""
     labels = {f"r:{a}": translate(lang, f"btn.sv_resolved_{a}") for a in RESOLVED_ANSWERS}

@@ -13,7 +13,7 @@ answer, `add:<code>` add information, `put:<code>` add the text just typed ("thÃ
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from handlers.context import Context
 from handlers.feedback import HELD_MEDIA, location_text, replayed
@@ -32,7 +32,7 @@ from storage.tickets import (
     change_status,
     get_ticket,
     last_outcome,
-    tickets_of_citizen,
+    newest_ticket_since,
 )
 
 ANSWER_STATE = "tk.answer"
@@ -105,14 +105,8 @@ def addition_to_new_ticket(ctx: Context, text: str) -> Ticket | None:
     words = " ".join(fold(text).replace(":", " ").split())
     if not any(words == start or words.startswith(f"{start} ") for start in _ADDITION_STARTS):
         return None
-    newest = tickets_of_citizen(ctx.session, ctx.citizen.id or 0, limit=1)
-    since = utcnow() - timedelta(minutes=ADDITION_MINUTES)
-    filed = newest[0].created_at if newest else None
-    if filed is not None and filed.tzinfo is None:  # SQLite gives the stored UTC time back naive
-        filed = filed.replace(tzinfo=UTC)
-    if not newest or filed is None or not status_of(newest[0].status).is_open or filed < since:
-        return None
-    return newest[0]
+    newest = newest_ticket_since(ctx.session, ctx.citizen.id or 0, utcnow() - timedelta(minutes=ADDITION_MINUTES))
+    return newest if newest is not None and status_of(newest.status).is_open else None
 
 
 def offer_addition(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:

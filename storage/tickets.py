@@ -151,6 +151,12 @@ def tickets_of_citizen(session: Session, citizen_id: int, limit: int = 10) -> li
     ))
 
 
+def newest_ticket_since(session: Session, citizen_id: int, since: datetime) -> Ticket | None:
+    """The citizen's newest ticket if it was filed at `since` or later."""
+    return session.exec(select(Ticket).where(Ticket.citizen_id == citizen_id, Ticket.created_at >= since)
+                        .order_by(col(Ticket.id).desc()).limit(1)).first()
+
+
 def list_tickets(session: Session, which: str, *, staff_id: int | None = None, limit: int = 20) -> list[Ticket]:
     """Tickets for staff: `open`, `overdue`, `mine` (assigned to `staff_id`) or `all`, oldest due first."""
     query = select(Ticket)
