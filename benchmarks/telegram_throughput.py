@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import logging
 import multiprocessing as mp
 import statistics
@@ -67,12 +68,13 @@ def conversation(question: bool = True) -> list[Step]:
 
 @dataclass
 class Measure:
-    """Latencies and counts of one run."""
+    """Latencies and counts of one run (`calls`: Bot API calls by method)."""
 
     handling: list[float] = field(default_factory=list)
     round_trip: list[float] = field(default_factory=list)
     updates: int = 0
     seconds: float = 0.0
+    calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -87,7 +89,13 @@ class Measure:
             return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
         return (f"{name:<28} {self.updates:>7} upd {self.seconds:>7.1f} s {self.rate:>8.1f} upd/s   "
                 f"handling p50 {pct(self.handling, 50):6.1f} ms p99 {pct(self.handling, 99):7.1f} ms   "
-                f"round trip p50 {pct(self.round_trip, 50):6.1f} ms p99 {pct(self.round_trip, 99):7.1f} ms")
+                f"round trip p50 {pct(self.round_trip, 50):6.1f} ms p99 {pct(self.round_trip, 99):7.1f} ms\n"
+                f"{'':<28} Bot API calls per update: {self.calls_per_update()}")
+
+    def calls_per_update(self) -> str:
+        """The Bot API calls the bot made, per citizen update, by method (getUpdates left out)."""
+        per = {m: n / self.updates for m, n in sorted(self.calls.items()) if m != "getUpdates" and self.updates}
+        return ", ".join(f"{m} {v:.2f}" for m, v in per.items()) or "none"
 
 
 async def citizen_run(tg: FakeTelegram, user_id: int, steps: list[Step], answers: list[int],
@@ -197,7 +205,8 @@ async def _child(conn: Any, citizens: int, steps: list[Step], mode: str, first_i
                 measure = Measure()
                 await crowd(tg, citizens, steps, answers, measure, first_id)
                 conn.send({"round_trip": measure.round_trip, "updates": measure.updates,
-                           "seconds": measure.seconds})
+                           "seconds": measure.seconds,
+                           "calls": dict(collections.Counter(c.method for c in tg.calls))})
         except Exception as exc:  # noqa: BLE001 - report to the parent
             conn.send(exc)
         await asyncio.to_thread(conn.recv)
@@ -205,7 +214,7 @@ async def _child(conn: Any, citizens: int, steps: list[Step], mode: str, first_i
 
 def _measure(result: dict[str, Any], handling: list[float]) -> Measure:
     return Measure(handling=handling, round_trip=result["round_trip"], updates=result["updates"],
-                   seconds=result["seconds"])
+                   seconds=result["seconds"], calls=result["calls"])
 
 
 async def run_echo(citizens: int, steps: list[Step]) -> Measure:
