@@ -49,7 +49,8 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
     A name listing several changes ("Cấp lại, đổi, điều chỉnh ...") serves a question that says any of
     them, and one about a lost, damaged or expired paper ("mất", "hỏng", "hết hạn") asks for a change;
     what the question implies counts as said ("chồng tôi là người Nhật": "có yếu tố nước ngoài"), and
-    one written in English is taken to come from a foreigner.
+    one written in English is taken to come from a foreigner. Unmarked, a change word said no more often than
+    the name holds its lookalike does not count: "lam bang lai xe" says "lái", not "lại".
     """
     said = f" {q.normalized} {' '.join(q.added)} {'nước ngoài' if in_english(q.normalized) else ''} "
     plain = strip_diacritics if not q.has_marks else (lambda text: text)
@@ -59,7 +60,8 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
     for i, doc in enumerate(docs.tolist()):
         actions, cases = state.qualifiers[doc]
         out[i] = any(plain(c) not in said for c in cases) or (
-            bool(actions) and not change_asked and not any(plain(m) in said for m in actions)
+            bool(actions) and not change_asked and not any(
+                said.count(plain(m)) > (0 if q.has_marks else homographs) for m, homographs in actions)
         )
     return out
 

@@ -275,6 +275,22 @@ def asks_dossier(message: str) -> bool:
     return asked and not text.has(_PROCEDURE_ASKS)
 
 
+def without_problem(message: str) -> str:
+    """The message without its problem words ("đăng ký khai sinh quá hạn" -> "đăng ký khai sinh")."""
+    return without_cues(message, _PROBLEM_WORDS)
+
+
+def about_own_case(message: str) -> bool:
+    """Whether the message speaks of a dossier, of what the writer filed ("hồ sơ", "của tôi", "đã nộp") or of a
+    problem suffered ("bị chậm trễ")."""
+    text = _text(message)
+    if text.has(_HO_SO) or text.has(_OWN_WORDS):
+        return True
+    suffered = _PROBLEM_WORDS.marked if text.marked else _PROBLEM_WORDS.folded
+    passive = " bị" if text.marked else " bi"
+    return any(passive + cue in text.padded for cue in suffered)
+
+
 def wants_to_report(message: str) -> bool:
     """Whether the message says it reports, complains or suggests ("phản ánh", "khiếu nại", "góp ý")."""
     return _text(message).has(_REPORT_WORDS)

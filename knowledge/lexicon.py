@@ -28,6 +28,23 @@ def _load(kind: str) -> dict[str, str]:
 REPLACE: dict[str, str] = _load("replace")
 # Everyday words and synonyms: the words stay and the expansion is added.
 ADD: dict[str, str] = _load("add")
+def _nationalities() -> dict[str, str]:
+    """"người Hàn Quốc", "chồng Đài Loan", "quốc tịch Mỹ"...: each with the foreign element it implies."""
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for group in data.get("nationalities", []):
+        if not group.get("source"):
+            raise ValueError(f"{LEXICON_FILE.name}: a group of 'nationalities' names no source")
+        for before, countries in ((group["before"], group["countries"]), (group["before_short"],
+                                                                         group["short_countries"])):
+            for cue in before:
+                for country in countries:
+                    table[f"{cue} {country.lower().replace('-', ' ')}"] = group["expansion"]
+    return table
+
+
+# Everyday words and synonyms: a country said of a person adds the foreign element ("người Hàn Quốc").
+ADD.update({key: value for key, value in _nationalities().items() if key not in ADD})
 # English words and phrases mapped to the Vietnamese terms used in procedure names.
 ENGLISH: dict[str, str] = _load("english")
 

@@ -7,6 +7,7 @@ confidence judged (`knowledge.confidence`). Every constant is in `knowledge.weig
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +20,10 @@ from knowledge import intent as intents
 from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
 from knowledge.index import MARKED, PAIR
-from knowledge.lexicon import FILLER_FOLDED
+from knowledge.lexicon import FILLER, FILLER_FOLDED
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import fold, strip_diacritics
+from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.query import Query, Token, analyze
 from knowledge.redirects import Redirect, find_redirect
 from knowledge.semantic import SemanticIndex, ask_of
@@ -32,6 +33,27 @@ from knowledge.weights import weight
 TIE_CANDIDATES = 4  # the best and the next three are compared
 TYPO_MIN_LETTERS = 3  # shorter words are abbreviations or particles, not typos
 TYPO_CANDIDATES = 8  # nearest known syllables tried for a fitting neighbour
+
+
+_VOWELS = frozenset("aeiouy")
+INITIALS_WORDS = (3, 4, 5)  # phrases of this many words are looked up by their initials ("dkkh")
+
+
+def _initials_table(procedures: list[Procedure]) -> dict[str, Counter[tuple[str, ...]]]:
+    """Initials of the phrases of procedure names (before a parenthesis) and keywords, with how often each phrase
+    is written; phrases starting or ending with a filler word are left out."""
+    table: dict[str, Counter[tuple[str, ...]]] = {}
+    for proc in procedures:
+        for text in (proc.name.split("(")[0], *proc.keywords):
+            marked = [w for w in normalize(text).split() if w.isalpha()]
+            words = [fold_word(w) for w in marked]
+            for n in INITIALS_WORDS:
+                for i in range(len(words) - n + 1):
+                    if marked[i] in FILLER or marked[i + n - 1] in FILLER:
+                        continue
+                    phrase = tuple(words[i : i + n])
+                    table.setdefault("".join(w[0] for w in phrase), Counter())[phrase] += 1
+    return table
 
 
 class Ranking(list[tuple[int, float]]):
@@ -85,6 +107,7 @@ class Matcher:
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
         self._descriptor_words: dict[int, frozenset[str]] = {}  # folded words of names and keywords
+        self._initials: dict[str, Counter[tuple[str, ...]]] | None = None  # initials -> phrases, made when needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._age_ranges: dict[int, tuple[int, int] | None] = {}  # ages a name is for, read when first met
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
@@ -128,9 +151,39 @@ class Matcher:
         found = process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=cutoff)
         return found[0] if found else None
 
+    def _split(self, word: str) -> tuple[str, ...] | None:
+        """The syllables an unmarked word the knowledge base never writes stands for: two typed together
+        ("khaisinh", "cancuoc"), when they form a phrase of the knowledge base (of several ways, the first
+        syllable longest); or, for a word without a vowel, the phrase of names and keywords it is the initials
+        of ("dkkh": "dang ky ket hon"), when most phrases with those initials are that one."""
+        if not word.isascii() or not word.isalpha() or word in self._indexed or word in FILLER_FOLDED:
+            return None
+        if not _VOWELS.intersection(word):
+            return self._initials_of(word)
+        if word in self.state.known_words:
+            return None
+        if len(word) < 2 * TYPO_MIN_LETTERS - 1:
+            return None
+        indexed = self._indexed
+        for cut in range(len(word) - 2, 1, -1):
+            left, right = word[:cut], word[cut:]
+            if left in indexed and right in indexed and self._known_pair(left, right):
+                return left, right
+        return None
+
+    def _initials_of(self, word: str) -> tuple[str, ...] | None:
+        """The phrase of procedure names and keywords whose initials a word is (see `_split`)."""
+        if self._initials is None:
+            self._initials = _initials_table(self.procedures)
+        found = self._initials.get(word)
+        if not found:
+            return None
+        (phrase, count), total = found.most_common(1)[0], sum(found.values())
+        return phrase if count >= weight("query.initials_share") * total else None
+
     def analyze(self, text: str) -> Query:
         """The question as content tokens and additions, against this knowledge base's vocabulary."""
-        return analyze(text, self._known_pair, self._correct)
+        return analyze(text, self._known_pair, self._correct, self._split)
 
     def coverage(self, q: Query, doc: int) -> tuple[float, float]:
         """Share of the question's content (by rarity) one procedure explains, and that weight."""
@@ -245,9 +298,7 @@ class Matcher:
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
         feats = self.features(q, ranked)
-        if cue == intents.COMPLAINT and not (  # "đăng ký khai sinh quá hạn": a procedure saying the problem word
-            feats.coverage >= weight("confidence.problem_explained") and not intents.wants_to_report(query)
-        ):
+        if cue == intents.COMPLAINT and not self._problem_is_procedures(query, q, ranked, feats):
             return MatchResult(query, cue, False, hits, feats.coverage)
         # a short question must be explained in good part; a long story may say much besides its ask
         needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
@@ -297,6 +348,24 @@ class Matcher:
             dense_gap=10 * ranked.dense_gap,
             contain=ranked.contain,
         )
+
+    def _problem_is_procedures(self, query: str, q: Query, ranked: Ranking, feats: Features) -> bool:
+        """Whether a problem word belongs to the procedure asked about: the first procedure explains the question,
+        or the question names it in full and it explains much of the rest ("đăng ký khai sinh quá hạn có bị phạt
+        không" is registering a birth late), unless the message reports, or speaks of a dossier, of what the writer
+        filed or of a problem suffered ("hồ sơ khai sinh của tôi quá hạn", "... bị chậm trễ": a complaint)."""
+        if intents.wants_to_report(query):
+            return False
+        explained = weight("confidence.problem_explained")
+        if feats.coverage >= explained:
+            return True
+        if not feats.named or intents.about_own_case(query):
+            return False
+        rest = self.analyze(intents.without_problem(query))
+        if not rest.tokens:
+            return False
+        ((cover, _),) = signals.coverages(self.state, rest, [ranked[0][0]])
+        return cover >= weight("confidence.problem_named_rest")
 
     def _qualified_ties(self, q: Query, ranked: Ranking) -> int:
         """How many of the tied runners-up (`ranked.tied`, read by `features`) add a change or a special case

@@ -185,13 +185,19 @@ def analyze(
     text: str,
     known_pair: Callable[[str, str], bool] = lambda a, b: False,
     correct: Callable[[str, str, str], str | None] = lambda w, left, right: None,
+    split: Callable[[str], tuple[str, str] | None] = lambda w: None,
 ) -> Query:
     """Break a question into content tokens (fillers removed before folding) and synonym additions.
 
-    `correct(word, left, right)` may replace a word typed without marks (a typo) given its neighbours.
+    `split(word)` may part two syllables typed together ("khaisinh"); `correct(word, left, right)` may replace
+    a word typed without marks (a typo) given its neighbours.
     """
     normalized = normalize(text)
-    words, groups, spans = _rewrite(normalized.split(), known_pair)
+    typed: list[str] = []
+    for word in normalized.split():
+        parts = None if strip_diacritics(word) in _REPLACE or word in _ADD else split(word)
+        typed.extend(parts or (word,))
+    words, groups, spans = _rewrite(typed, known_pair)
     for i, word in enumerate(words):  # typos, read against the neighbours as typed (fillers included)
         if word.isascii() and not _filler_word(word):
             fixed = correct(word, words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else "")

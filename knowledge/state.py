@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from knowledge.index import PAIR, FieldIndex, field_values
 from knowledge.lexicon import ACTION_MODIFIERS, FILLER_FOLDED, SPECIAL_CASES
 from knowledge.models import Procedure
-from knowledge.normalize import fold, fold_word, normalize
+from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.postings import WeightedTerms
 from knowledge.weights import weight
 
 _LEVEL_NOTE = re.compile(r"\(\s*thực hiện tại [^)]*\)", re.IGNORECASE)  # "(thực hiện tại cấp tỉnh)"
 
-Qualifiers = tuple[tuple[str, ...], tuple[str, ...]]
+# changes of a paper its name opens with (each with how often its unmarked form is another word of the name:
+# "Cấp lại giấy phép lái xe" holds " lai " once more, as "lái"), and the special cases its name adds
+Qualifiers = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]
 
 
 @dataclass
@@ -76,8 +78,10 @@ def qualifiers_of(proc: Procedure) -> Qualifiers:
     words = subject_words(normalize(proc.name))
     opening = f" {' '.join(words[: int(weight('name.action_words'))])} "
     name = f" {' '.join(words)} "
+    folded = strip_diacritics(name)
+    actions = [f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening]
     return (
-        tuple(f" {m} " for m in ACTION_MODIFIERS if f" {m} " in opening),
+        tuple((m, folded.count(strip_diacritics(m)) - 1) for m in actions),
         tuple(f" {c} " for c in SPECIAL_CASES if f" {c} " in name),
     )
 

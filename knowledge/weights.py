@@ -57,12 +57,18 @@ WEIGHTS: dict[str, Weight] = {
     "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
     "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
     # -- which question is about a procedure, and how sure the first one is --
+    "query.initials_share": Weight(0.66, "an unknown word without a vowel is read as the initials of a phrase when "
+                                         "at least this share of the phrases with those initials is that one "
+                                         "('dktt': thường trú 6, tạm trú 2); hand-set, round 4 tuning"),
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
     "confidence.min_evidence": Weight(0.4, "matched rarity needed (share of the rarest syllable's); short tuning"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
     "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
     "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "
                                                 "the procedure's ('khai sinh quá hạn'); short tuning and dev"),
+    "confidence.problem_named_rest": Weight(0.5, "share of a question without its problem words that a procedure "
+                                                 "it names in full must explain to be asked about; hand-set on "
+                                                 "examples written in round 4 (none from a test set)"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),
     # the probability that the first procedure is right: a logistic regression per kind of knowledge base
     # (curated: with phrasings, the shipped one; uncurated: imported national records), see knowledge/confidence.py

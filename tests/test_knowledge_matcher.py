@@ -97,6 +97,18 @@ def test_a_dossier_late_beyond_its_date_is_a_complaint_not_a_status_question(mat
     assert matcher.search("cán bộ hẹn trả kết quả mà quá hạn 2 tuần chưa có").intent != "status"
 
 
+def test_a_procedure_named_in_full_with_a_lateness_word_is_that_procedure(matcher):
+    for query in ("đăng ký khai sinh quá hạn", "dang ky khai sinh qua han"):
+        result = matcher.search(query)
+        assert result.intent == "procedure", query
+        assert result.hits[0].procedure.id == "1.001193", query
+
+
+def test_a_late_dossier_of_ones_own_stays_a_complaint(matcher):
+    assert matcher.search("hồ sơ đăng ký khai sinh của tôi quá hạn").intent == "complaint"
+    assert matcher.search("dang ky ket hon bi cham tre").intent == "complaint"
+
+
 def test_question_about_what_a_dossier_holds_is_a_procedure_question(matcher):
     for query in ("hồ sơ của tôi làm khai sinh cần giấy tờ gì", "hồ sơ khai sinh bao giờ có kết quả",
                   "tôi nộp hồ sơ xây dựng thì bao lâu có kết quả"):
@@ -216,6 +228,12 @@ def test_a_renewal_counts_as_unsaid_when_the_question_never_asks_to_renew():
     assert unsaid(pair, "Điều kiện cấp giấy phép lái xe là gì?") == [0.0, 1.0]
 
 
+def test_an_unmarked_lai_that_is_the_names_own_lai_does_not_ask_for_a_renewal():
+    pair = _issue_and_renewal()
+    assert unsaid(pair, "lam giay phep lai xe") == [0.0, 1.0]  # "lái", as in "lái xe"
+    assert unsaid(pair, "cap lai giay phep lai xe") == [0.0, 0.0]
+
+
 def test_a_lost_paper_counts_as_asking_for_its_renewal():
     pair = _issue_and_renewal()
     assert unsaid(pair, "Tôi bị mất giấy phép lái xe") == [0.0, 0.0]
@@ -290,6 +308,34 @@ def test_a_worker_is_not_read_as_a_laotian(shipped):
 
 def test_a_laotian_spouse_still_implies_a_foreign_element(shipped):
     assert "nước" in shipped.analyze("chồng tôi là người Lào").added
+
+
+def test_a_nationality_of_a_spouse_implies_a_foreign_element(shipped):
+    assert "nước" in shipped.analyze("Lấy chồng Hàn Quốc thì đăng ký kết hôn ở đâu").added
+    assert "nước" in shipped.analyze("nguoi than quoc tich my mat tai phuong").added
+
+
+def test_a_one_syllable_country_after_a_spouse_may_be_a_name_and_implies_nothing(shipped):
+    for query in ("chồng Đức muốn làm khai sinh cho con", "người anh của tôi làm khai sinh"):
+        assert "nước" not in shipped.analyze(query).added, query
+
+
+def test_two_syllables_typed_together_are_parted_when_they_form_a_known_phrase(shipped):
+    assert [t.folded for t in shipped.analyze("lam khaisinh cho be").tokens][1:3] == ["khai", "sinh"]
+    assert "thuong" in [t.folded for t in shipped.analyze("dang ky thuongtru").tokens]
+
+
+def test_a_word_without_a_vowel_is_read_as_the_initials_of_a_phrase_of_the_knowledge_base(shipped):
+    assert [t.folded for t in shipped.analyze("dkks cho con").tokens][:4] == ["dang", "ky", "khai", "sinh"]
+    assert shipped.search("dkks cho con").hits[0].procedure.id == "1.001193"
+
+
+def test_initials_shared_by_several_phrases_are_left_as_typed(shipped):
+    assert [t.folded for t in shipped.analyze("xntt").tokens] == ["xntt"]  # xác nhận thông tin / tình trạng
+
+
+def test_mat_may_ngay_asks_how_long_not_about_a_lost_paper(shipped):
+    assert shipped.search("lam cancuoc mat may ngay").hits[0].procedure.id.startswith("1.01406")
 
 
 def test_an_amount_of_money_is_not_a_ticket_number(shipped):

@@ -331,6 +331,12 @@ def test_a_divorce_is_redirected_to_the_court(person):
     assert "chưa tìm thấy" not in person.text
 
 
+def test_a_first_driving_licence_is_redirected_to_training_and_the_police_exam(person):
+    person.say("thi bang lai xe may can gi")
+    assert "cơ sở đào tạo lái xe" in person.text
+    assert "chưa tìm thấy" not in person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
