@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,6 +44,25 @@ def ministry_only(procedures: list[Procedure]) -> np.ndarray:
     return np.array([levels(p) == {LEVELS[0]} for p in procedures], np.float64)
 
 
+def _said(q: Query) -> tuple[str, Callable[[str], str]]:
+    """What a question says, padded, with what it implies; and the folding that compares with it."""
+    said = f" {q.normalized} {' '.join(q.added)} {'nước ngoài' if in_english(q.normalized) else ''} "
+    plain = strip_diacritics if not q.has_marks else (lambda text: text)
+    return plain(said), plain
+
+
+def _says_action(said: str, plain: Callable[[str], str], q: Query, actions: tuple[tuple[str, int], ...]) -> bool:
+    """Whether a question says one of a name's change words (unmarked, more often than the name's lookalikes)."""
+    return any(said.count(plain(m)) > (0 if q.has_marks else homographs) for m, homographs in actions)
+
+
+def said_actions(state: LexicalState, q: Query, docs: np.ndarray) -> np.ndarray:
+    """1 for each procedure whose name's change of a paper the question says ("đổi cccd": "Cấp đổi thẻ căn
+    cước", not "Cấp thẻ căn cước")."""
+    said, plain = _said(q)
+    return np.array([_says_action(said, plain, q, state.qualifiers[doc][0]) for doc in docs.tolist()], np.float64)
+
+
 def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.ndarray:
     """1 for each procedure whose name adds a change of a paper or a special case the question never says.
 
@@ -52,17 +72,13 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
     one written in English is taken to come from a foreigner. Unmarked, a change word said no more often than
     the name holds its lookalike does not count: "lam bang lai xe" says "lái", not "lại".
     """
-    said = f" {q.normalized} {' '.join(q.added)} {'nước ngoài' if in_english(q.normalized) else ''} "
-    plain = strip_diacritics if not q.has_marks else (lambda text: text)
-    said = plain(said)
+    said, plain = _said(q)
     change_asked = any(plain(f" {w} ") in said for w in PAPER_TROUBLE)
     out = np.zeros(len(docs))
     for i, doc in enumerate(docs.tolist()):
         actions, cases = state.qualifiers[doc]
         out[i] = any(plain(c) not in said for c in cases) or (
-            bool(actions) and not change_asked and not any(
-                said.count(plain(m)) > (0 if q.has_marks else homographs) for m, homographs in actions)
-        )
+            bool(actions) and not change_asked and not _says_action(said, plain, q, actions))
     return out
 
 

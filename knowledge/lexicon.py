@@ -92,6 +92,9 @@ ACTION_MODIFIERS: tuple[str, ...] = (
     "lại", "đổi", "gia hạn", "điều chỉnh", "hiệu đính", "thu hồi", "chấm dứt", "dừng", "ngừng", "giải thể",
     "bổ sung", "cập nhật", "thay đổi", "hủy", "huỷ", "xóa", "xoá", "đính chính", "khôi phục",
 )
+# Verbs procedure names open with that say nothing of the subject ("Đăng ký khai tử" is about "khai tử"):
+# "khai tử quá hạn" names the procedure as well as "đăng ký khai tử quá hạn".
+OPENING_VERBS: tuple[str, ...] = ("đăng ký", "cấp", "giải quyết", "thực hiện")
 # ... and words of a lost, damaged or expired paper, which a question about changing it says instead.
 PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "hư", "nhòe", "hết hạn", "sai")
 

@@ -20,7 +20,7 @@ from knowledge import intent as intents
 from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
 from knowledge.index import MARKED, PAIR
-from knowledge.lexicon import FILLER, FILLER_FOLDED
+from knowledge.lexicon import FILLER, FILLER_FOLDED, OPENING_VERBS
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
@@ -248,6 +248,7 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
+        fused += weight("adjust.said_action") * adjustments.said_actions(self.state, q, pool)
         ages = adjustments.ages_asked(q.normalized) if span < 1 else []
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
             fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
@@ -351,15 +352,16 @@ class Matcher:
 
     def _problem_is_procedures(self, query: str, q: Query, ranked: Ranking, feats: Features) -> bool:
         """Whether a problem word belongs to the procedure asked about: the first procedure explains the question,
-        or the question names it in full and it explains much of the rest ("đăng ký khai sinh quá hạn có bị phạt
-        không" is registering a birth late), unless the message reports, or speaks of a dossier, of what the writer
-        filed or of a problem suffered ("hồ sơ khai sinh của tôi quá hạn", "... bị chậm trễ": a complaint)."""
+        or the question names it in full (or all of it but its opening verb) and it explains much of the rest
+        ("khai tử quá hạn có bị phạt không" is registering a death late), unless the message reports, or speaks
+        of a dossier, of what the writer filed or of a problem suffered ("hồ sơ khai sinh của tôi quá hạn",
+        "... bị chậm trễ": a complaint)."""
         if intents.wants_to_report(query):
             return False
         explained = weight("confidence.problem_explained")
         if feats.coverage >= explained:
             return True
-        if not feats.named or intents.about_own_case(query):
+        if not (feats.named or self._names_subject(q, ranked[0][0])) or intents.about_own_case(query):
             return False
         rest = self.analyze(intents.without_problem(query))
         if not rest.tokens:
@@ -390,6 +392,17 @@ class Matcher:
             words = self._descriptor_words[doc] = frozenset(
                 fold(" ".join([proc.name, proc.name_en or "", *proc.keywords])).split())
         return token.folded in words or any(set(alt) <= words for alt in token.alternatives)
+
+    def _names_subject(self, q: Query, doc: int) -> bool:
+        """Whether a question says every word of a procedure's name after its opening verb ("khai tu" of
+        "Đăng ký khai tử")."""
+        name = normalize(self.procedures[doc].name.split("(")[0])
+        verb = next((v for v in OPENING_VERBS if name.startswith(v + " ")), None)
+        if verb is None:
+            return False
+        asked = {t.folded for t in q.tokens}
+        subject = [t.folded for t in self.analyze(name[len(verb):]).tokens]
+        return bool(subject) and all(word in asked for word in subject)
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""

@@ -52,6 +52,8 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.breadth": Weight(0.05, "bonus for a procedure at every level; portal tuning (+1 first hit)"),
     "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
     "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
+    "adjust.said_action": Weight(0.05, "bonus for a name whose change of a paper the question says ('đổi cccd'); "
+                                       "as much as the unsaid penalty, round 4 tuning"),
     "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
     "adjust.coverage": Weight(0.7, "share of a short question explained (leading candidates); short tuning, 0.1-1.5"),
     "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
@@ -66,7 +68,7 @@ WEIGHTS: dict[str, Weight] = {
     "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
     "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "
                                                 "the procedure's ('khai sinh quá hạn'); short tuning and dev"),
-    "confidence.problem_named_rest": Weight(0.5, "share of a question without its problem words that a procedure "
+    "confidence.problem_named_rest": Weight(0.4, "share of a question without its problem words that a procedure "
                                                  "it names in full must explain to be asked about; hand-set on "
                                                  "examples written in round 4 (none from a test set)"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),

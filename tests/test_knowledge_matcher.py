@@ -338,6 +338,25 @@ def test_mat_may_ngay_asks_how_long_not_about_a_lost_paper(shipped):
     assert shipped.search("lam cancuoc mat may ngay").hits[0].procedure.id.startswith("1.01406")
 
 
+def test_a_change_the_question_says_puts_the_procedure_making_it_first(shipped):
+    assert shipped.search("doi cccd khi du 25 tuoi").hits[0].procedure.id == "1.014063"  # Cấp đổi thẻ căn cước
+
+
+def test_a_school_grade_names_its_school_level(shipped):
+    assert shipped.search("Con tôi học lớp 7 muốn chuyển về trường gần nhà").hits[0].procedure.id == \
+        "local.chuyen-truong-thcs"
+
+
+def test_a_business_licence_for_a_grocery_is_the_household_business_registration(shipped):
+    assert shipped.search("lam giay phep kinh doanh ban tap hoa").hits[0].procedure.id == "1.001612"
+
+
+def test_a_procedure_named_but_for_its_opening_verb_with_a_lateness_word_is_that_procedure(shipped):
+    result = shipped.search("khai tu qua han co bi phat ko")
+    assert result.intent == "procedure"
+    assert result.hits[0].procedure.id == "1.000656"
+
+
 def test_an_amount_of_money_is_not_a_ticket_number(shipped):
     assert shipped.search("lệ phí làm hộ chiếu có phải 200000 đồng không").intent != "status"
 
