@@ -98,7 +98,9 @@ _PROBLEM_WORDS = _phrases(
     "nắp cống, cống vỡ, tắc cống, cống tắc, nước bẩn, bị đục, mất điện, mất nước, chó thả rông, buôn bán lấn,"
     "lỗi không, bị lỗi, không nộp được, không truy cập được, gây ồn, làm ồn, ồn quá, thả rông, chó cắn, sắp đổ,"
     "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
-    "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal"
+    "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal,"
+    "mùi hôi, hôi quá, xả thải, xả bẩn, xả rác, quá hẹn, trễ hạn, hẹn đi hẹn lại, hẹn lần hẹn lượt, hẹn nhiều lần,"
+    "đi lại nhiều lần, bắt đi lại"
 )
 # Words that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"; "cho vo" is "cho
 # vợ", not "vỡ"): in unmarked text they do not report a problem.

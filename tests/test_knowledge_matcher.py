@@ -104,6 +104,12 @@ def test_a_procedure_named_in_full_with_a_lateness_word_is_that_procedure(matche
         assert result.hits[0].procedure.id == "1.001193", query
 
 
+def test_being_sent_back_again_and_again_or_a_foul_smell_is_a_complaint(matcher):
+    for query in ("nop ho so ma bi hen di hen lai nhieu lan", "co nguoi do xa bẩn ra kênh, mùi hôi quá",
+                  "hồ sơ nộp từ tháng trước vẫn chưa có kết quả, quá hẹn rồi"):
+        assert matcher.search(query).intent == "complaint", query
+
+
 def test_a_late_dossier_of_ones_own_stays_a_complaint(matcher):
     assert matcher.search("hồ sơ đăng ký khai sinh của tôi quá hạn").intent == "complaint"
     assert matcher.search("dang ky ket hon bi cham tre").intent == "complaint"

@@ -337,6 +337,16 @@ def test_a_first_driving_licence_is_redirected_to_training_and_the_police_exam(p
     assert "chưa tìm thấy" not in person.text
 
 
+def test_personal_income_tax_is_redirected_to_the_tax_office(person):
+    person.say("nộp thuế thu nhập cá nhân quyết toán")
+    assert "cơ quan thuế" in person.text
+
+
+def test_motorbike_insurance_is_redirected_to_insurers_not_health_insurance(person):
+    person.say("mua bảo hiểm xe máy ở đâu")
+    assert "công ty bảo hiểm" in person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
