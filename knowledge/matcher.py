@@ -248,13 +248,15 @@ class Matcher:
         unsaid = adjustments.unsaid_qualifiers(self.state, q, pool)
         narrowing = adjustments.narrowing_a_candidate(self.state, pool, unsaid)
         fused -= weight("adjust.unsaid") * unsaid + weight("adjust.narrowing") * narrowing
-        fused += weight("adjust.said_action") * adjustments.said_actions(self.state, q, pool)
+        short = 1.0 - max(span, self._uncurated)  # short questions on curated procedures: their few words weigh
+        if short > 0:
+            fused += short * weight("adjust.said_action") * adjustments.said_actions(self.state, q, pool)
         ages = adjustments.ages_asked(q.normalized) if span < 1 else []
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
             fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
-        share = weight("adjust.coverage") * (1.0 - max(span, self._uncurated))
+        share = weight("adjust.coverage") * short
         covered = None
         if share > 0:  # a short question: the leading candidates by how much of it they explain
             lead = np.argsort(-fused, kind="stable")[: int(weight("pool.coverage"))]

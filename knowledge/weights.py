@@ -52,7 +52,7 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.breadth": Weight(0.05, "bonus for a procedure at every level; portal tuning (+1 first hit)"),
     "adjust.ministry_only": Weight(0.03, "penalty for a ministry-only procedure; 0.01-0.05 tie, 0.08 loses"),
     "adjust.unsaid": Weight(0.05, "penalty for an unsaid change or special case; portal tuning"),
-    "adjust.said_action": Weight(0.05, "bonus for a name whose change of a paper the question says ('đổi cccd'); "
+    "adjust.said_action": Weight(0.05, "bonus for a name whose change of a paper a short question says ('đổi cccd'); "
                                        "as much as the unsaid penalty, round 4 tuning"),
     "adjust.narrowing": Weight(0.07, "more when the general procedure is a candidate too; 0.12 in all, portal"),
     "adjust.coverage": Weight(0.7, "share of a short question explained (leading candidates); short tuning, 0.1-1.5"),
