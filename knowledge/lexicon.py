@@ -6,18 +6,25 @@ The abbreviations, synonyms and English terms are reviewed data with their sourc
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 LEXICON_FILE = Path(__file__).with_name("data") / "lexicon.yaml"
 
 
+@functools.cache
+def _data() -> dict[str, Any]:
+    """The reviewed lexicon file, read once."""
+    return yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def _load(kind: str) -> dict[str, str]:
     """One table of the reviewed lexicon (`knowledge/data/lexicon.yaml`), its groups merged in order."""
-    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     table: dict[str, str] = {}
-    for group in data[kind]:
+    for group in _data()[kind]:
         if not group.get("source"):
             raise ValueError(f"{LEXICON_FILE.name}: a group of '{kind}' names no source")
         table.update(group["entries"])
@@ -28,11 +35,12 @@ def _load(kind: str) -> dict[str, str]:
 REPLACE: dict[str, str] = _load("replace")
 # Everyday words and synonyms: the words stay and the expansion is added.
 ADD: dict[str, str] = _load("add")
+
+
 def _nationalities() -> dict[str, str]:
     """"người Hàn Quốc", "chồng Đài Loan", "quốc tịch Mỹ"...: each with the foreign element it implies."""
-    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     table: dict[str, str] = {}
-    for group in data.get("nationalities", []):
+    for group in _data().get("nationalities", []):
         if not group.get("source"):
             raise ValueError(f"{LEXICON_FILE.name}: a group of 'nationalities' names no source")
         for before, countries in ((group["before"], group["countries"]), (group["before_short"],

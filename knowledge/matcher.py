@@ -398,20 +398,25 @@ class Matcher:
     def _names_subject(self, q: Query, doc: int) -> bool:
         """Whether a question says every word of a procedure's name after its opening verb ("khai tu" of
         "Đăng ký khai tử")."""
-        name = normalize(self.procedures[doc].name.split("(")[0])
-        verb = next((v for v in OPENING_VERBS if name.startswith(v + " ")), None)
+        name = self._name_words(doc)
+        verb = next((v for v in (fold(v).split() for v in OPENING_VERBS) if name[: len(v)] == tuple(v)), None)
         if verb is None:
             return False
         asked = {t.folded for t in q.tokens}
-        subject = [t.folded for t in self.analyze(name[len(verb):]).tokens]
+        subject = name[len(verb):]
         return bool(subject) and all(word in asked for word in subject)
+
+    def _name_words(self, doc: int) -> tuple[str, ...]:
+        """The content words of a procedure's name (before a parenthesis), read once as a question would be."""
+        name = self._name_tokens.get(doc)
+        if name is None:
+            name = self._name_tokens[doc] = tuple(t.folded for t in self.analyze(
+                self.procedures[doc].name.split("(")[0]).tokens)
+        return name
 
     def _names_in_full(self, asked: set[str], doc: int) -> bool:
         """Whether every content word of the procedure's name is among a question's words (or expansions)."""
-        name = self._name_tokens.get(doc)
-        if name is None:  # read once per procedure (as a question would be)
-            name = self._name_tokens[doc] = tuple(t.folded for t in self.analyze(
-                self.procedures[doc].name.split("(")[0]).tokens)
+        name = self._name_words(doc)
         return bool(name) and all(word in asked for word in name)
 
     @staticmethod

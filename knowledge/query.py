@@ -185,12 +185,12 @@ def analyze(
     text: str,
     known_pair: Callable[[str, str], bool] = lambda a, b: False,
     correct: Callable[[str, str, str], str | None] = lambda w, left, right: None,
-    split: Callable[[str], tuple[str, str] | None] = lambda w: None,
+    split: Callable[[str], tuple[str, ...] | None] = lambda w: None,
 ) -> Query:
     """Break a question into content tokens (fillers removed before folding) and synonym additions.
 
-    `split(word)` may part two syllables typed together ("khaisinh"); `correct(word, left, right)` may replace
-    a word typed without marks (a typo) given its neighbours.
+    `split(word)` may part syllables typed together or as initials ("khaisinh", "dkks"); `correct(word, left,
+    right)` may replace a word typed without marks (a typo) given its neighbours.
     """
     normalized = normalize(text)
     typed: list[str] = []
