@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 import aiohttp
@@ -74,7 +75,23 @@ class JsonSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message=f"{type(err).__name__}: {err}") from err
         if not raw_result.lstrip().startswith("{"):  # an HTML error page from a proxy: not Telegram's answer
             raise TelegramNetworkError(method=method, message=f"HTTP {resp.status} without a Bot API answer")
+        if resp.status == 200:  # noqa: PLR2004 - the plain JSON result, as our raw methods return it
+            answer = _ok_answer(raw_result)
+            if answer is not None:
+                return answer["result"]
         return self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result).result
+
+
+def _ok_answer(raw: str) -> dict[str, Any] | None:
+    """Telegram's answer when it is a success with a result; None for anything aiogram should check
+    (errors, odd bodies). Parsing it into aiogram's generic `Response` model cost more than the call."""
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(answer, dict) and answer.get("ok") is True and "result" in answer:
+        return answer
+    return None
 
 
 class AiogramApi:
@@ -86,7 +103,9 @@ class AiogramApi:
     async def call(self, method: str, params: dict[str, Any], timeout: int | None = None) -> Any:
         """Send `params` as they are; the result is the JSON Telegram returned."""
         params = {k: BufferedInputFile(v.content, v.name) if isinstance(v, Upload) else v for k, v in params.items()}
-        request = _raw_method(method)(**params)
+        # built without validation: the parameters are plain JSON rendered by render.py; the model only
+        # carries them to aiogram's session (validating them cost as much as sending them)
+        request = _raw_method(method).model_construct(**params)
         try:
             return await self.bot(request, request_timeout=timeout)
         except TelegramRetryAfter as err:
