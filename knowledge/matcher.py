@@ -37,6 +37,7 @@ TYPO_CANDIDATES = 8  # nearest known syllables tried for a fitting neighbour
 
 _VOWELS = frozenset("aeiouy")
 INITIALS_WORDS = (3, 4, 5)  # phrases of this many words are looked up by their initials ("dkkh")
+INITIALS_TYPO_LETTERS = 4  # initials this long are read through one typo when only one set of that length is so near
 
 
 def _initials_table(procedures: list[Procedure]) -> dict[str, Counter[tuple[str, ...]]]:
@@ -156,10 +157,12 @@ class Matcher:
         ("khaisinh", "cancuoc"), when they form a phrase of the knowledge base (of several ways, the first
         syllable longest); or, for a word without a vowel, the phrase of names and keywords it is the initials
         of ("dkkh": "dang ky ket hon"), when most phrases with those initials are that one."""
-        if not word.isascii() or not word.isalpha() or word in self._indexed or word in FILLER_FOLDED:
+        if not word.isascii() or not word.isalpha() or word in FILLER_FOLDED:
             return None
-        if not _VOWELS.intersection(word):
+        if not _VOWELS.intersection(word):  # initials are read even when a keyword writes them ("dkkh")
             return self._initials_of(word)
+        if word in self._indexed:
+            return None
         if word in self.state.known_words:
             return None
         if len(word) < 2 * TYPO_MIN_LETTERS - 1:
@@ -176,6 +179,11 @@ class Matcher:
         if self._initials is None:
             self._initials = _initials_table(self.procedures)
         found = self._initials.get(word)
+        if not found and len(word) >= INITIALS_TYPO_LETTERS:  # a letter swapped or mistyped ("llpt", "llhp")
+            same = [key for key in self._initials if len(key) == len(word)]
+            near = process.extract(word, same, scorer=OSA.distance, score_cutoff=1, limit=None)
+            if len(near) == 1:
+                found = self._initials[near[0][0]]
         if not found:
             return None
         (phrase, count), total = found.most_common(1)[0], sum(found.values())

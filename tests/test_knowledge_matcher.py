@@ -336,6 +336,20 @@ def test_a_word_without_a_vowel_is_read_as_the_initials_of_a_phrase_of_the_knowl
     assert shipped.search("dkks cho con").hits[0].procedure.id == "1.001193"
 
 
+def test_initials_a_keyword_writes_are_still_read_as_their_phrase_in_a_longer_question(shipped):
+    assert [t.folded for t in shipped.analyze("dkkh thi ca hai vo chong phai den a").tokens][:4] == [
+        "dang", "ky", "ket", "hon"]
+
+
+def test_initials_with_one_letter_swapped_or_mistyped_are_read_when_only_one_phrase_is_that_near(shipped):
+    assert shipped.search("xin llpt o dau").hits[0].procedure.id == "3.000333"  # lltp: lý lịch tư pháp
+    assert shipped.search("xin llhp o dau").hits[0].procedure.id == "3.000333"
+
+
+def test_initials_too_near_to_several_phrases_are_left_as_typed(shipped):
+    assert [t.folded for t in shipped.analyze("dkxt").tokens] == ["dkxt"]  # dkkt, dktt, dkst... one edit away
+
+
 def test_initials_shared_by_several_phrases_are_left_as_typed(shipped):
     assert [t.folded for t in shipped.analyze("xntt").tokens] == ["xntt"]  # xác nhận thông tin / tình trạng
 
