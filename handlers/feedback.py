@@ -34,6 +34,7 @@ from knowledge.normalize import fold, normalize
 from messaging.types import Attachment, AttachmentKind, Button, Incoming, Location, Outgoing
 from storage.clock import format_local, utcnow
 from storage.tickets import NewTicket, create_ticket
+from storage.unmatched import mask_contact
 
 Handler = Callable[[Context], list[Outgoing]]
 Rows = tuple[tuple[Button, ...], ...]
@@ -674,7 +675,7 @@ def ask_confirm(ctx: Context) -> list[Outgoing]:
         "fb.summary",
         category=category_label(d.get("category", ""), ctx.lang),
         agency=agency_name(ctx, d.get("agency")),
-        description=d.get("description", ""),
+        description=_as_filed(d.get("description", ""), bool(d.get("anonymous"))),
         files=ctx.t("fb.files_count", count=len(files)) if files else ctx.t("fb.none"),
         location=location_text(ctx, d.get("location")),
         contact=contact,
@@ -747,6 +748,12 @@ class NewTicketInput:
     publish_location: bool = False  # only with a point on the map and not anonymous (see `may_publish`)
 
 
+def _as_filed(description: str, anonymous: bool) -> str:
+    """The description as the ticket keeps it: an anonymous one without the phone numbers, identity numbers
+    and e-mail addresses typed in it (staff must not see who wrote it; the summary shows the same)."""
+    return mask_contact(description) if anonymous else description
+
+
 def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
     """Store a ticket and post it to its staff chat; returns its code and due date as text."""
     found = category(given.category)
@@ -758,7 +765,8 @@ def open_ticket(ctx: Context, given: NewTicketInput) -> tuple[str, str]:
         ctx.session.add(ctx.citizen)
     ticket = create_ticket(
         ctx.session,
-        NewTicket(citizen_id=ctx.citizen.id or 0, category=given.category, description=given.description,
+        NewTicket(citizen_id=ctx.citizen.id or 0, category=given.category,
+                  description=_as_filed(given.description, given.anonymous),
                   due_at=due_at(now, answer_days), agency_id=given.agency, latitude=given.latitude,
                   longitude=given.longitude, address=given.address, phone=phone,
                   anonymous=given.anonymous, language=ctx.lang, publish_location=given.publish_location),

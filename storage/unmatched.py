@@ -14,6 +14,15 @@ LONG_NUMBER_RE = re.compile(r"\d{6,}")  # citizen id (CCCD, 12 digits), file num
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
+ID_NUMBER_RE = re.compile(r"(?<!\d)(?:\d{9}|\d{12})(?!\d)")  # identity card numbers (CMND 9 digits, CCCD 12)
+
+
+def mask_contact(text: str) -> str:
+    """`text` with phone numbers, identity card numbers and e-mail addresses replaced by placeholders (what
+    an anonymous ticket may not show staff); other numbers (amounts, house numbers) stay."""
+    return ID_NUMBER_RE.sub("[…]", PHONE_RE.sub("[SĐT]", EMAIL_RE.sub("[email]", text)))
+
+
 def mask_personal(text: str) -> str:
     """`text` with phone numbers, long numbers (ids) and e-mail addresses replaced by placeholders."""
     return LONG_NUMBER_RE.sub("[…]", PHONE_RE.sub("[SĐT]", EMAIL_RE.sub("[email]", text)))

@@ -152,3 +152,25 @@ def test_staff_answer_an_anonymous_citizen_through_the_bot(dispatcher: Dispatche
     assert "ẩn danh" in staff.text and _leaks(staff.text) == []
     staff.say(f"/reply {code} Chúng tôi đã tiếp nhận và sẽ xác minh.")
     assert any("sẽ xác minh" in m.text for m in sent_later(engine, USER_ID))
+
+
+def test_a_phone_number_typed_in_an_anonymous_description_is_masked_for_staff_and_in_the_summary(
+        dispatcher: Dispatcher, engine) -> None:
+    citizen = _complainer(dispatcher)
+    citizen.start_and_consent()
+    citizen.say("/feedback")
+    citizen.press("Thái độ")
+    citizen.press("Một cửa")
+    citizen.say("Cán bộ quát mắng tôi sáng thứ Hai, đòi 200000 đồng. Cần thì gọi tôi 0987 654 321 hoặc pcuong@gmail.com")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    summary = citizen.press("ẩn danh")[0].text
+    assert "654 321" not in summary and "[SĐT]" in summary and "[email]" in summary
+    code = ticket_code_in(citizen.press("Gửi phản ánh")[0].text)
+    assert code
+    for text in _staff_visible_outbox(engine):
+        assert not _leaks(text) and "pcuong@" not in text
+    with Session(engine) as s:
+        stored = s.exec(select(Ticket).where(Ticket.code == code)).one()
+    assert "đòi 200000 đồng" in stored.description and "654" not in stored.description  # amounts stay
+
