@@ -161,7 +161,7 @@ def test_a_phone_number_typed_in_an_anonymous_description_is_masked_for_staff_an
     citizen.say("/feedback")
     citizen.press("Thái độ")
     citizen.press("Một cửa")
-    citizen.say("Cán bộ quát mắng tôi sáng thứ Hai, đòi 200000 đồng. Cần thì gọi tôi 0987 654 321 hoặc pcuong@gmail.com")
+    citizen.say("Cán bộ quát mắng tôi, đòi 200000 đồng. Cần thì gọi tôi 0987 654 321 hoặc pcuong@gmail.com")
     citizen.press("Bỏ qua")
     citizen.press("Bỏ qua")
     summary = citizen.press("ẩn danh")[0].text
