@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import replace
 
 from handlers.context import ANSWERED_IN, Context
-from handlers.feedback import TYPED_COMPLAINT
+from handlers.feedback import TYPED_COMPLAINT, looks_like_question
 from handlers.keyboards import main_menu, menu_row
 from knowledge import MatchResult, Procedure
 from knowledge.agencies import ONE_STOP, office_asked, usable
@@ -418,6 +418,16 @@ def _follow_up(ctx: Context, asked: tuple[str, ...]) -> list[Outgoing] | None:
         lines += sections[aspect]
     rows = ((_button(ctx.t("proc.btn_full_card"), f"o:{ref(shown)}"),), menu_row(ctx.t))
     return [_tagged(ctx.reply(_fit("\n".join(lines)), rows), "follow_up")]
+
+
+def asks_a_procedure(ctx: Context, text: str) -> bool:
+    """Whether the text is plainly a procedure question: asked as a question ("... o dau", "... can gi", "?"),
+    and the guide would answer it with a card. Flows that take free text use it to answer a question instead
+    of swallowing it ("cán bộ hướng dẫn làm khai sinh rất nhiệt tình" is a comment, not a question)."""
+    if not (looks_like_question(text) or asked_aspects(text)):
+        return False
+    result = ctx.matcher.search(text)
+    return result.intent == PROCEDURE and result.confident and bool(result.hits) and result.redirect is None
 
 
 def answer_question(ctx: Context, text: str) -> list[Outgoing]:

@@ -12,10 +12,13 @@ An answer typed instead of pressed counts too (`typed_answer`).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import cache
 
+from handlers import procedure_guide
 from handlers.context import Context
+from handlers.feedback import looks_like_question
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
 from knowledge.normalize import fold
@@ -31,11 +34,11 @@ from storage.surveys import (
     SCORES,
     add_comment,
     awaiting_answer,
+    change_resolved,
     get_survey,
     latest_survey,
     mark_reopened,
     open_survey,
-    record_resolved,
     record_score,
 )
 from storage.tickets import add_event, get_ticket
@@ -63,6 +66,8 @@ def score_question(lang: str, ticket: Ticket, survey: Survey, *, again: bool = F
     """The satisfaction question with one button per level, best first."""
     buttons = tuple((Button(translate(lang, f"btn.sv_level_{s}"), _data(ticket, survey, f"s:{s}")),)
                     for s in reversed(SCORES))
+    if survey.resolved is not None:  # a mis-tap on "was it solved?" can be corrected
+        buttons += ((Button(translate(lang, "btn.sv_back"), _data(ticket, survey, "back")),),)
     text = translate(lang, "survey.ask_score", code=ticket.code)
     if again:
         text = translate(lang, "survey.reminder", text=text)
@@ -116,6 +121,10 @@ def on_button(ctx: Context, data: str) -> list[Outgoing]:
         return _take_score(ctx, ticket, survey, int(parts[4]))
     if action == "reopen":
         return _reopen(ctx, ticket, survey)
+    if action == "back":  # the first question again, to change its answer
+        if survey.score is not None or ticket.status not in HANDLED_STATUSES:
+            return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
+        return [resolved_question(ctx.lang, ticket, survey)]
     if action == "ask":  # "Đánh giá" in the ticket's detail: the question not answered yet
         if survey.score is not None or ticket.status not in HANDLED_STATUSES:
             return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
@@ -147,39 +156,80 @@ _SOLVED_SAYINGS = {"xong": "yes", "xong roi": "yes", "da xong": "yes", "da giai 
                    "chua het": "partly", "chua xong han": "partly", "khong": "no", "ko": "no", "van chua": "no",
                    "chua duoc": "no"}
 _UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay")
+_SOLVED_STARTS = ("da xong", "da sua", "da giai quyet", "da duoc giai quyet", "da khac phuc", "da duoc xu ly",
+                  "da xu ly", "xong roi", "giai quyet roi")  # "đã sửa xong rồi, cảm ơn cán bộ nhiều"
+# Everyday ratings besides the buttons' words (folded, polite words left out), on the five levels.
+_LEVEL_SAYINGS = {
+    5: ("rat tot", "tuyet voi", "qua tot", "xuat sac", "rat on", "very good", "excellent"),
+    4: ("tot", "on", "kha", "kha tot", "good", "ok lam"),
+    3: ("binh thuong", "cung duoc", "tam duoc", "tam", "trung binh", "tam on", "tam tam", "so so", "average"),
+    2: ("khong hai long lam", "chua hai long", "khong tot", "chua tot", "kem", "khong on", "chua on", "bad"),
+    1: ("te", "qua te", "rat te", "rat kem", "te qua", "rat khong tot", "very bad"),
+}
+_LEVEL_OF = {saying: level for level, sayings in _LEVEL_SAYINGS.items() for saying in sayings}
+_STARS = re.compile(r"^([1-5])\s*(?:sao|\*|/\s*5|diem tren 5|stars?)$")  # "5 sao", "4/5", "3 stars"
+# A comment prompt answered with "no comment": the survey ends without one.
+_NO_COMMENT = frozenset(["", "khong", "ko", "k", "kg", "khong co", "ko co", "khong co gi", "ko co gi", "thoi",
+                         "cam on", "cam on nhieu", "het", "xong", "no", "nothing", "no thanks", "thanks", "thank you"])
+
+
+def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
+    """What typed text answers: (whether it was solved, as `r:<answer>`; the level, as `s:<level>`), each None
+    when the text does not say it."""
+    words = [w for w in fold(ctx.incoming.text or "").replace(",", " ").split() if w not in _POLITE]
+    typed = " ".join(words)
+    if not typed or (len(words) > 4 and not typed.startswith((*_UNSOLVED_STARTS, *_SOLVED_STARTS))):
+        return None, None
+    label = next((labels[typed] for labels in (_typed_labels(ctx.lang), _typed_labels(
+        "en" if ctx.lang == "vi" else "vi")) if typed in labels), None)
+    resolved = label if label and label.startswith("r:") else None
+    level = label if label and label.startswith("s:") else None
+    if resolved is None and typed in _SOLVED_SAYINGS:
+        resolved = f"r:{_SOLVED_SAYINGS[typed]}"
+    if resolved is None and typed.startswith(_UNSOLVED_STARTS):
+        resolved = "r:no"
+    if resolved is None and typed.startswith(_SOLVED_STARTS) and not looks_like_question(ctx.incoming.text or ""):
+        resolved = "r:yes"  # "đã xử lý chưa?" asks, it does not answer
+    stars = _STARS.match(typed)
+    if level is None and (typed in _LEVEL_OF or stars):
+        level = f"s:{stars.group(1) if stars else _LEVEL_OF[typed]}"
+    return resolved, level
+
+
+def _bare_no(ctx: Context) -> bool:
+    """Whether the text is a bare "no" ("không", "ko ạ")."""
+    return " ".join(w for w in fold(ctx.incoming.text or "").split() if w not in _POLITE) in ("khong", "ko", "k", "no")
 
 
 def typed_answer(ctx: Context) -> list[Outgoing] | None:
-    """A survey answer typed instead of pressed ("hai long", "Rất hài lòng ạ"), when the citizen has a survey
-    waiting; None when the text is no answer or nothing waits."""
-    words = [w for w in fold(ctx.incoming.text or "").split() if w not in _POLITE]
-    typed = " ".join(words)
-    if not typed or (len(words) > 4 and not typed.startswith(_UNSOLVED_STARTS)):
-        return None
-    action = next((labels[typed] for labels in (_typed_labels(ctx.lang), _typed_labels(
-        "en" if ctx.lang == "vi" else "vi")) if typed in labels), None)
-    if action is None and typed in _SOLVED_SAYINGS:
-        action = f"r:{_SOLVED_SAYINGS[typed]}"
-    if action is None and typed.startswith(_UNSOLVED_STARTS):
-        action = "r:no"
-    if action is None or ctx.citizen.id is None:
+    """A survey answer typed instead of pressed ("hai long", "Rất hài lòng ạ", "tot", "5 sao", "chua" to correct
+    a mis-tapped "Rồi"), when the citizen has a survey waiting; None when the text is no answer or nothing waits."""
+    resolved, level = _typed_actions(ctx)
+    if (resolved is None and level is None) or ctx.citizen.id is None:
         return None
     waiting = awaiting_answer(ctx.session, ctx.citizen.id, utcnow() - TYPED_ANSWER_WINDOW)
     if waiting is None:
         return None
     ticket, survey = waiting
-    kind, value = action.split(":")
-    if kind == "r":
-        return _take_resolved(ctx, ticket, survey, value) if survey.resolved is None else None
-    return _take_score(ctx, ticket, survey, int(value))
+    first = survey.resolved is None  # "was it solved?" waits: an answer to it comes first
+    if not first and level is None and _bare_no(ctx):  # "không" to "how satisfied?": not satisfied
+        level = "s:2"
+        resolved = None
+    if resolved is not None and (first or level is None):
+        return _take_resolved(ctx, ticket, survey, resolved.split(":")[1])
+    if level is not None:
+        return _take_score(ctx, ticket, survey, int(level.split(":")[1]))
+    return None
 
 
 def _take_resolved(ctx: Context, ticket: Ticket, survey: Survey, answer: str) -> list[Outgoing]:
+    """Record (or, before the level is given, correct) whether the problem was solved; then ask the level."""
     if survey.score is not None:
         return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
     if ticket.status not in HANDLED_STATUSES:
         return _stale(ctx)
-    record_resolved(ctx.session, survey, answer)
+    if not change_resolved(ctx.session, survey, answer):
+        return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
     return [score_question(ctx.lang, ticket, survey)]
 
 
@@ -248,8 +298,12 @@ def take_comment(ctx: Context) -> list[Outgoing]:
     text = (ctx.incoming.text or "").strip()
     ticket = get_ticket(ctx.session, str(ctx.data.get("survey_code", "")))
     survey = get_survey(ctx.session, ticket, int(ctx.data.get("survey_round", 0))) if ticket else None
-    if not text or ticket is None or survey is None:
+    said = " ".join(w for w in fold(text).replace(",", " ").split() if w not in _POLITE)
+    if said in _NO_COMMENT or ticket is None or survey is None:  # "ok", "không có gì": no comment
         return _finish(ctx)
+    if procedure_guide.asks_a_procedure(ctx, text):  # "lam ho chieu o dau": a question, answered
+        ctx.reset()
+        return [ctx.reply(ctx.t("survey.thanks")), *procedure_guide.answer_question(ctx, text)]
     add_comment(ctx.session, survey, text)
     add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="survey", text=text,
               public=False)

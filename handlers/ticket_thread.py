@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from handlers import procedure_guide
 from handlers.context import Context
 from handlers.feedback import HELD_MEDIA, location_text, replayed
 from handlers.i18n import translate
@@ -36,6 +37,7 @@ from storage.tickets import (
 )
 
 ANSWER_STATE = "tk.answer"
+JOINED = "tk_joined"  # the answer's first message reached the ticket: a plain procedure question after it is one
 REOPEN_STATE = "tk.reopen"
 STATES = (ANSWER_STATE, REOPEN_STATE)
 Rows = tuple[tuple[Button, ...], ...]
@@ -153,7 +155,7 @@ def join(ctx: Context, ticket: Ticket, *, guessed: bool = False) -> list[Outgoin
         text="\n".join(line for line in said if line),
         attachments=msg.attachments[:ctx.settings.max_attachments],
         location=msg.location, kind="ticket_update", ticket_code=ticket.code))
-    ctx.go(ANSWER_STATE, tk=ticket.code, tk_at=str(utcnow().timestamp()))
+    ctx.go(ANSWER_STATE, tk=ticket.code, tk_at=str(utcnow().timestamp()), **{JOINED: "1"})
     if guessed and text:
         ctx.data["tk_text"] = text
     rows: list[tuple[Button, ...]] = [(Button(ctx.t("btn.tk_done"), "tk:done"),)]
@@ -169,7 +171,20 @@ def take_answer(ctx: Context) -> list[Outgoing] | None:
         return None
     if not has_input(ctx.incoming):
         return [ctx.reply(ctx.t("tk.ask_answer", code=ticket.code), ((Button(ctx.t("btn.tk_done"), "tk:done"),),))]
+    text = (ctx.incoming.text or "").strip()
+    if ctx.data.get(JOINED) and text and not ctx.incoming.attachments and procedure_guide.asks_a_procedure(ctx, text):
+        return _answered_as_question(ctx, ticket, text)
     return join(ctx, ticket)
+
+
+def _answered_as_question(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
+    """A plain procedure question after the answer was sent ("lam the bhyt o dau"): answered, and offered to the
+    ticket with one button instead of being passed to staff unasked."""
+    ctx.reset()
+    out = procedure_guide.answer_question(ctx, text)
+    ctx.data["tk_text"] = text
+    put = ((Button(ctx.t("btn.tk_add_to", code=ticket.code), f"tk:put:{ticket.code}"),),)
+    return [*out, ctx.reply(ctx.t("tk.answered_as_question", code=ticket.code), put)]
 
 
 # --- "vẫn chưa được giải quyết" ---------------------------------------------------------------

@@ -77,6 +77,16 @@ def record_resolved(session: Session, survey: Survey, answer: str) -> bool:
     return _set_once(session, survey, "resolved", answer)
 
 
+def change_resolved(session: Session, survey: Survey, answer: str) -> bool:
+    """Store or correct "was it solved?" while the level is not given yet; False once it is."""
+    assert answer in RESOLVED_ANSWERS
+    result = session.execute(
+        update(Survey).where(col(Survey.id) == survey.id, col(Survey.score).is_(None))
+        .values(resolved=answer).execution_options(synchronize_session=False))
+    session.refresh(survey)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 def record_score(session: Session, survey: Survey, score: int) -> bool:
     """Store the satisfaction level once; False when the survey was answered before."""
     assert score in SCORES

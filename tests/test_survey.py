@@ -48,7 +48,7 @@ def test_a_solved_problem_is_rated_on_five_levels_then_a_comment_reaches_staff(c
     show_latest(engine, citizen)
     citizen.press("Rồi")
     assert citizen.labels() == ["😊 Rất hài lòng", "🙂 Hài lòng", "😐 Bình thường", "🙁 Không hài lòng",
-                                "😠 Rất không hài lòng"]
+                                "😠 Rất không hài lòng", "↩️ Sửa câu trả lời trước"]
     citizen.press("Rất hài lòng")
     assert "góp ý thêm" in citizen.text and citizen.labels() == ["Bỏ qua"]
     citizen.say("Cán bộ làm nhanh, cảm ơn.")
@@ -245,3 +245,77 @@ def test_a_button_of_the_old_three_level_survey_still_records_on_five_levels(cit
     citizen.send(callback=f"sv:{code}:2")  # "Hài lòng" of the old survey
     assert "góp ý thêm" in citizen.text
     assert [a.score for a in _surveys(engine)] == [4]
+
+
+def test_a_mis_tapped_answer_to_was_it_solved_can_be_changed_before_the_level(citizen: Chat, staff: Chat,
+                                                                              engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.press("Sửa câu trả lời trước")
+    assert "đã được giải quyết chưa" in citizen.text
+    citizen.press("Chưa")
+    citizen.press("Không hài lòng")
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("no", 2)]
+
+
+def test_a_typed_chua_after_a_mis_tapped_roi_corrects_it(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.say("chua")
+    assert "hài lòng thế nào" in citizen.text
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("no", None)]
+
+
+@pytest.mark.parametrize(("typed", "level"), [("tot", 4), ("5 sao", 5), ("cung duoc", 3), ("khong hai long lam", 2),
+                                              ("qua te", 1), ("không ạ", 2)])
+def test_everyday_ratings_typed_at_the_level_question_are_recorded(citizen: Chat, staff: Chat, engine, typed: str,
+                                                                    level: int) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.say(typed)
+    assert "góp ý thêm" in citizen.text
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", level)]
+
+
+def test_a_long_solved_answer_is_recorded_but_asking_whether_it_was_handled_is_not(citizen: Chat, staff: Chat,
+                                                                                    engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("đã xử lý xong chưa vậy?")
+    assert [a.resolved for a in _surveys(engine)] == [None]
+    citizen.say("da sua xong roi, cam on can bo nhieu")
+    assert [a.resolved for a in _surveys(engine)] == ["yes"]
+
+
+def test_no_comment_typed_at_the_comment_prompt_ends_the_survey_without_a_comment(citizen: Chat, staff: Chat,
+                                                                                   engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.press("🙂 Hài lòng")
+    citizen.say("ko co gi a")
+    assert "Cảm ơn anh/chị đã đánh giá" in citizen.text
+    assert [(a.score, a.comment) for a in _surveys(engine)] == [(4, None)]
+
+
+def test_a_procedure_question_at_the_comment_prompt_is_answered_not_sent_to_staff(citizen: Chat, staff: Chat,
+                                                                                   engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.press("🙂 Hài lòng")
+    out = citizen.say("đăng ký khai sinh cần giấy tờ gì?")
+    assert any("Đăng ký khai sinh" in m.text for m in out)
+    assert [(a.score, a.comment) for a in _surveys(engine)] == [(4, None)]
+
+
+def test_a_comment_mentioning_a_procedure_is_still_a_comment(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.press("🙂 Hài lòng")
+    citizen.say("Cán bộ hướng dẫn đăng ký khai sinh rất nhiệt tình")
+    assert [a.comment for a in _surveys(engine)] == ["Cán bộ hướng dẫn đăng ký khai sinh rất nhiệt tình"]

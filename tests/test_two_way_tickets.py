@@ -252,3 +252,24 @@ def test_toi_muon_bo_sung_right_after_filing_is_offered_to_the_new_ticket(citize
     code = citizen.file_ticket()
     citizen.say("toi muon bo sung la den hong ca cot ben canh")
     assert f"vào phản ánh {code}" in citizen.text
+
+
+def test_a_plain_procedure_question_after_the_answer_is_answered_and_offered_to_the_ticket(
+        citizen: Chat, staff: Chat, engine) -> None:
+    code = _filed_and_asked(citizen, staff)
+    citizen.say("Cột số 3 đầu ngõ")
+    joined = len(_events(engine, code))
+    out = citizen.say("đăng ký khai sinh cần giấy tờ gì")
+    assert "Đăng ký khai sinh" in out[0].text and "Đã chuyển tới cán bộ" not in citizen.text
+    assert f"chưa chuyển cho cán bộ xử lý phản ánh {code}" in out[-1].text
+    assert len(_events(engine, code)) == joined
+    citizen.press(f"Thêm vào phản ánh {code}")
+    assert _events(engine, code)[-1].text == "đăng ký khai sinh cần giấy tờ gì"
+
+
+def test_more_of_the_answer_after_its_first_message_still_joins_the_ticket(citizen: Chat, staff: Chat, engine) -> None:
+    code = _filed_and_asked(citizen, staff)
+    citizen.say("Cột số 3 đầu ngõ")
+    citizen.say("đèn tắt từ thứ Hai, tối qua có người ngã xe")
+    assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" in citizen.text
+    assert _events(engine, code)[-1].text == "đèn tắt từ thứ Hai, tối qua có người ngã xe"
