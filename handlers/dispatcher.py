@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -388,6 +389,10 @@ def _route(ctx: Context) -> list[Outgoing]:
     if replied is not None and ticket_thread.has_input(msg):  # a Telegram reply to an office message
         return ticket_thread.join(ctx, replied)
     if ctx.state in feedback.STATES:
+        pressed = feedback.typed_control(ctx)  # "bo qua", "huy", "xong" typed instead of pressed
+        if pressed is not None:
+            ctx.incoming = replace(ctx.incoming, text=None, callback=pressed)
+            return button(ctx, pressed)
         return feedback.handle(ctx)
     if ctx.state in ticket_thread.STATE_HANDLERS and my_tickets.only_a_code(msg.text or ""):
         ctx.reset()  # a ticket code alone while answering: the citizen wants to see that ticket

@@ -396,6 +396,44 @@ def typed_button(ctx: Context) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+# Control words typed instead of pressing a step's button (folded) -> the labels they may stand for, in order
+# of preference (a label matches when it begins with one of them, emoji and punctuation aside).
+_CONTROL_WORDS: dict[str, tuple[str, ...]] = {
+    "bo qua": ("bo qua",), "skip": ("bo qua", "skip"), "khong": ("bo qua", "skip"), "ko": ("bo qua", "skip"),
+    "khong co": ("bo qua", "skip"), "ko co": ("bo qua", "skip"),
+    "xong": ("xong", "tiep tuc", "bo qua", "done", "continue", "skip"), "tiep": ("tiep tuc", "xong tiep tuc"),
+    "tiep tuc": ("tiep tuc", "xong tiep tuc"), "done": ("done", "continue", "skip"), "next": ("continue", "skip"),
+    "an danh": ("gui an danh", "an danh"), "gui an danh": ("gui an danh",), "anonymous": ("send anonymously",),
+    "huy": ("huy",), "huy bo": ("huy",), "cancel": ("cancel",), "quay lai": ("quay lai",), "back": ("back",),
+}
+
+
+def _plain_label(text: str) -> str:
+    """A label or typed text as compared: folded, without emoji, punctuation or digits."""
+    return " ".join(re.sub(r"[^a-z\s]", " ", fold(text)).split())
+
+
+def typed_control(ctx: Context) -> str | None:
+    """The button of this step a short typed text stands for: its whole label ("Ẩn danh", "Bỏ qua"), or a
+    control word ("huy", "xong", "bo qua", "khong"); None for any other text (a description, an address)."""
+    msg = ctx.incoming
+    if ctx.state not in FLOW or msg.callback or msg.attachments or msg.location or not msg.text:
+        return None
+    typed = _plain_label(msg.text)
+    if not typed or len(typed.split()) > 4:
+        return None
+    buttons = [(b.data, _plain_label(b.label)) for out in FLOW[ctx.state].prompt(ctx) for row in out.buttons
+               for b in row]
+    exact = [data for data, label in buttons if label == typed]
+    if exact:
+        return exact[0]
+    for prefix in _CONTROL_WORDS.get(typed, ()):
+        found = [data for data, label in buttons if label == prefix or label.startswith(f"{prefix} ")]
+        if found:
+            return found[0]
+    return None
+
+
 def _off_step(ctx: Context) -> list[Outgoing]:
     """Anything but this step's buttons: a typed label is that button; other text is kept where it belongs,
     then the step asked again."""

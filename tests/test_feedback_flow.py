@@ -96,6 +96,28 @@ def test_cancel_command_works_at_any_step(citizen: Chat) -> None:
     assert "Không có thao tác nào cần hủy" in citizen.text
 
 
+def test_button_words_typed_instead_of_pressed_act_as_the_buttons(citizen: Chat) -> None:
+    citizen.begin_feedback()
+    citizen.say("Nước thải chảy ra đường ngõ 7 từ sáng nay")
+    assert "Bước 4/6" in citizen.text
+    citizen.say("bo qua")  # no photo
+    assert "Bước 5/6" in citizen.text
+    citizen.say("Bỏ qua")  # no place: not an address "Bỏ qua"
+    assert "Bước 6/6" in citizen.text
+    citizen.say("an danh")
+    summary = citizen.text
+    assert "Ẩn danh" in summary and "Vị trí: Không có" in summary
+    assert "Nội dung: Nước thải chảy ra đường ngõ 7 từ sáng nay\n" in summary  # nothing typed was added to it
+    citizen.say("huy")
+    assert "bỏ phản ánh đang soạn" in citizen.text
+
+
+def test_a_description_or_address_of_several_words_is_never_taken_for_a_button(citizen: Chat) -> None:
+    citizen.begin_feedback()
+    citizen.say("Xong việc rồi mà cống vẫn tắc, bỏ qua không được")
+    assert "Bước 4/6" in citizen.text
+
+
 def test_editing_a_field_from_the_summary_returns_to_the_summary(citizen: Chat, sqlite_engine) -> None:
     citizen.begin_feedback()
     citizen.say("Rác tồn đọng đầu ngõ 12.")
