@@ -539,5 +539,5 @@ def group_route(ctx: Context) -> list[Outgoing]:
     refused = run_checks(ctx, GROUP_CHECKS)
     if refused is not None:
         return refused
-    staff.reply_to_citizen(ctx, ticket, msg.text.strip())
-    return [ctx.reply(ctx.t("staff.reply_in_topic", code=ticket.code), ticket_code=ticket.code)]
+    sent = staff.reply_to_citizen(ctx, ticket, msg.text.strip())
+    return [ctx.reply(staff.reply_confirmation(ctx, ticket, sent, "staff.reply_in_topic"), ticket_code=ticket.code)]

@@ -104,12 +104,22 @@ def cmd_ticket(ctx: Context, args: str) -> list[Outgoing]:
     return [ctx.reply(staff_view(ctx, ticket), ticket_code=ticket.code)]
 
 
-def reply_to_citizen(ctx: Context, ticket: Ticket, text: str) -> None:
-    """Record the office's answer and queue it to the citizen."""
+def reply_to_citizen(ctx: Context, ticket: Ticket, text: str) -> bool:
+    """Record the office's answer and queue it to the citizen; False when the citizen cannot be reached (they
+    blocked the bot, or erased their contact with /forget): the answer stays on the ticket only."""
     add_event(ctx.session, ticket, actor_kind="staff", actor=ctx.actor, kind="reply", text=text)
     if ticket.status == INITIAL:
         change_status(ctx.session, ticket, ANSWERED, actor=ctx.actor)
+    citizen = ctx.session.get(Citizen, ticket.citizen_id)
+    if citizen is None or citizen.unreachable_at is not None:
+        return False
     _to_citizen(ctx, ticket, "notify.reply", text=text)
+    return True
+
+
+def reply_confirmation(ctx: Context, ticket: Ticket, sent: bool, key: str = "staff.reply_sent") -> str:
+    """What staff are told after an answer: sent, or kept on the ticket because the citizen is unreachable."""
+    return ctx.t(key if sent else "staff.reply_unreachable", code=ticket.code)
 
 
 def cmd_reply(ctx: Context, args: str) -> list[Outgoing]:
@@ -123,8 +133,8 @@ def cmd_reply(ctx: Context, args: str) -> list[Outgoing]:
         if template is None:
             return [ctx.reply(ctx.t("staff.template_unknown", name=name))]
         text = f"{template.text}\n{more.strip()}" if more.strip() else template.text
-    reply_to_citizen(ctx, ticket, text)
-    return [ctx.reply(ctx.t("staff.reply_sent", code=ticket.code))]
+    sent = reply_to_citizen(ctx, ticket, text)
+    return [ctx.reply(reply_confirmation(ctx, ticket, sent))]
 
 
 def cmd_note(ctx: Context, args: str) -> list[Outgoing]:

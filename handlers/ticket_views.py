@@ -68,7 +68,9 @@ def _event_text(ev: TicketEvent, files: int, lang: str, *, for_staff: bool) -> s
     """What one event says, in `lang`."""
     t = lambda key, **kw: translate(lang, key, **kw)  # noqa: E731
     by_citizen = ev.actor_kind == CITIZEN
-    if ev.kind == CITIZEN_MESSAGE and not ev.text:
+    if ev.kind == CITIZEN_MESSAGE and not ev.text and not files:  # its text erased on the citizen's request
+        what = t("event.citizen_message_erased")
+    elif ev.kind == CITIZEN_MESSAGE and not ev.text:
         what = t("event.citizen_files" if for_staff else "event.own_files", count=files)
     elif ev.kind == CITIZEN_MESSAGE:
         what = t("event.citizen_message" if for_staff else "event.own_message", text=ev.text)
@@ -82,13 +84,13 @@ def _event_text(ev: TicketEvent, files: int, lang: str, *, for_staff: bool) -> s
             what += f" ({ev.text})"
     elif ev.kind in ("reply", "assign", "note"):
         what = t(f"event.{ev.kind}", text=ev.text or "")
-    elif ev.kind in ("created", "closed", "reopened", "contact_viewed", "banned", "unbanned"):
+    elif ev.kind in ("created", "closed", "reopened", "contact_viewed", "banned", "unbanned", "erased"):
         what = t(f"event.{ev.kind}")
         if ev.kind == "closed" and ev.text:
             what += f": {ev.text}"
     else:
         what = ev.text or ev.kind
-    if for_staff and ev.actor and not by_citizen:  # a citizen is never named, whoever they are
+    if for_staff and ev.actor and not by_citizen and ev.actor_kind != "system":  # a citizen is never named
         what += f" — {ev.actor}"
     return what
 

@@ -74,6 +74,21 @@ def test_forget_erases_names_contacts_and_texts_but_keeps_the_ticket_anonymous(c
     assert "Phản ánh đã gửi: 0" in citizen.text and "Lan" in citizen.text
 
 
+def test_staff_are_told_an_answer_cannot_reach_a_citizen_who_erased_their_data(citizen: Chat, staff: Chat,
+                                                                               sqlite_engine) -> None:
+    code = _file_ticket_with_photo(citizen)
+    citizen.say("/forget")
+    citizen.press("Xóa dữ liệu")
+    staff.say(f"/reply {code} Chúng tôi đã cử người kiểm tra.")
+    assert "không gửi được tới người dân" in staff.text and "Đã gửi trả lời" not in staff.text
+    with Session(sqlite_engine) as s:
+        ticket = s.exec(select(Ticket).where(Ticket.code == code)).one()
+        replies = s.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "reply"))
+        assert [e.text for e in replies] == ["Chúng tôi đã cử người kiểm tra."]
+    staff.say(f"/ticket {code}")
+    assert "yêu cầu xóa dữ liệu cá nhân" in staff.text and "citizen:forget" not in staff.text
+
+
 def test_forget_can_be_declined(citizen: Chat, sqlite_engine) -> None:
     _file_ticket_with_photo(citizen)
     citizen.say("/forget")
