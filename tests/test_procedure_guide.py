@@ -347,6 +347,18 @@ def test_motorbike_insurance_is_redirected_to_insurers_not_health_insurance(pers
     assert "công ty bảo hiểm" in person.text
 
 
+def test_an_electricity_or_water_bill_is_redirected_to_the_supplier(person):
+    person.say("tien dien nha toi thang nay cao qua")
+    assert "Công ty Điện lực" in person.text
+    person.say("hóa đơn nước tăng gấp đôi")
+    assert "công ty cấp nước" in person.text
+
+
+def test_an_area_wide_power_cut_is_still_a_complaint_to_the_ward(person):
+    person.say("mat dien ca ngay o ngo 5 khong ai sua")
+    assert "Công ty Điện lực" not in person.text and "phản ánh" in person.text.lower()
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
