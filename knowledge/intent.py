@@ -150,7 +150,8 @@ _SMALLTALK = _phrases(
     "bạn tên gì, bạn tên là gì, bạn là người hay máy, người thật, người máy, robot, who are you, are you a bot,"
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
     "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi,"
-    "tks, thks, thank, tên gì, tên là gì"
+    "tks, thks, thank, tên gì, tên là gì, có ai không, có ai ko, có ai đó không, có người không, còn đó không,"
+    "bạn còn đó không, is anyone there, anybody there"
 )
 # Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
 # in unmarked text only cues of several words, or written without marks anyway, count as small talk.
@@ -221,10 +222,17 @@ def cue_intent(message: str) -> str | None:
     return None
 
 
+# Emoji of anger or distress: a message of them alone is answered with sympathy and the way to complain.
+_UPSET_EMOJI = frozenset("😡😠🤬😤👎😞😟😢😭😩😫💢🙁☹😒")
+
+
 def small_talk_kind(message: str) -> str:
-    """What a small-talk message says: "thanks", "bye", "ack" (ok, an emoji) or "greeting" (anything else)."""
+    """What a small-talk message says: "thanks", "bye", "upset" (angry or sad emoji), "ack" (ok, another emoji)
+    or "greeting" (anything else)."""
     text = _text(message)
     if not text.padded.split():  # an emoji, or punctuation: "?" asks what the bot does
+        if _UPSET_EMOJI.intersection(message):
+            return "upset"
         return "greeting" if "?" in message else "ack"
     if text.has(_THANKS):
         return "thanks"

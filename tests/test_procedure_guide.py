@@ -359,6 +359,16 @@ def test_an_area_wide_power_cut_is_still_a_complaint_to_the_ward(person):
     assert "Công ty Điện lực" not in person.text and "phản ánh" in person.text.lower()
 
 
+def test_angry_emoji_alone_get_sympathy_and_the_way_to_complain(person):
+    person.say("😡😡😡")
+    assert "Rất tiếc" in person.text and "Gửi phản ánh" in " ".join(person.labels())
+
+
+def test_asking_whether_anyone_is_there_gets_a_greeting_not_not_found(person):
+    person.say("co ai ko")
+    assert "Xin chào" in person.text and "chưa tìm thấy" not in person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
