@@ -11,15 +11,15 @@ from handlers.ticket_thread import can_reopen
 from handlers.ticket_views import citizen_view, status_label
 from messaging.types import Button, Outgoing
 from storage.statuses import status as status_of
-from storage.tickets import get_ticket, tickets_of_citizen
+from storage.tickets import canonical_code, get_ticket, tickets_of_citizen
 
-CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{6})\b")
+CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{1,6})\b")  # the number's leading zeros may be left out
 
 
 def find_code(text: str) -> str | None:
-    """A ticket code written anywhere in a message, upper-cased."""
+    """A ticket code written anywhere in a message, as stored ("pa-2026-12" -> "PA-2026-000012")."""
     match = CODE_RE.search(text)
-    return match.group(1).upper() if match else None
+    return canonical_code(match.group(1)) if match else None
 
 
 def only_a_code(text: str) -> bool:

@@ -6,6 +6,7 @@ without who wrote it (`actor` None), whatever the caller passes, so no view or e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -139,9 +140,22 @@ def last_outcome(session: Session, ticket: Ticket) -> str | None:
     return None
 
 
+_LOOSE_CODE = re.compile(r"^([A-Za-z]{1,5})-(\d{4})-(\d{1,6})$")
+
+
+def canonical_code(code: str) -> str:
+    """A ticket code as stored: upper-case, its number written with six digits ("pa-2026-1" -> "PA-2026-000001")."""
+    code = code.strip()
+    match = _LOOSE_CODE.match(code)
+    if match is None:
+        return code.upper()
+    prefix, year, number = match.groups()
+    return f"{prefix.upper()}-{year}-{int(number):06d}"
+
+
 def get_ticket(session: Session, code: str) -> Ticket | None:
-    """The ticket with this code (case-insensitive), if any."""
-    return session.exec(select(Ticket).where(Ticket.code == code.strip().upper())).first()
+    """The ticket with this code (case-insensitive, leading zeros of its number optional), if any."""
+    return session.exec(select(Ticket).where(Ticket.code == canonical_code(code))).first()
 
 
 def tickets_of_citizen(session: Session, citizen_id: int, limit: int = 10) -> list[Ticket]:

@@ -47,3 +47,14 @@ def test_typing_own_code_in_lowercase_shows_the_ticket(citizen: Chat) -> None:
     code = citizen.file_ticket("Vỉa hè bị lấn chiếm")
     citizen.say(code.lower())
     assert "Vỉa hè bị lấn chiếm" in citizen.text
+
+
+def test_a_code_typed_without_its_leading_zeros_shows_the_ticket(citizen: Chat, staff: Chat) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket("Vỉa hè bị lấn chiếm")
+    prefix, year, number = code.split("-")
+    short = f"{prefix.lower()}-{year}-{int(number)}"
+    citizen.say(f"phan anh {short} sao roi")
+    assert "Vỉa hè bị lấn chiếm" in citizen.text
+    staff.say(f"/reply {short} Đã nhận")
+    assert code in staff.text
