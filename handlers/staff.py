@@ -250,8 +250,11 @@ def cmd_status(ctx: Context, args: str) -> list[Outgoing]:
     status = status.lower()
     if status not in SETTABLE_STATUSES:
         return [ctx.reply(ctx.t("staff.status_unknown", statuses=", ".join(SETTABLE_STATUSES)))]
+    if status == ticket.status:  # e.g. "processing" after a /reply moved it there
+        return [ctx.reply(ctx.t("staff.already_in_status", code=ticket.code, status=status_label(ctx, status)))]
     if not can_move(ticket.status, status):
-        return [ctx.reply(ctx.t("staff.cannot_move", code=ticket.code, old=status_label(ctx, ticket.status),
+        key = "staff.cannot_move_open" if status_of(ticket.status).is_open else "staff.cannot_move"
+        return [ctx.reply(ctx.t(key, code=ticket.code, old=status_label(ctx, ticket.status),
                                 new=status_label(ctx, status)))]
     reason = reason.strip()
     change_status(ctx.session, ticket, status, actor=ctx.actor, text=reason or None)

@@ -73,6 +73,14 @@ def test_status_change_notifies_the_citizen_with_the_reason(citizen: Chat, staff
     assert any("Đã chuyển cơ quan có thẩm quyền" in t and "Chuyển Công an phường" in t for t in texts)
 
 
+def test_setting_the_status_a_ticket_already_has_says_so_without_pointing_to_reopen(citizen: Chat,
+                                                                                   staff: Chat) -> None:
+    code = _filed(citizen)
+    staff.say(f"/reply {code} Chúng tôi đang kiểm tra")  # the ticket moves to processing
+    staff.say(f"/status {code} processing")
+    assert "đã ở trạng thái «Đang xử lý»" in staff.text and "/reopen" not in staff.text
+
+
 def test_unknown_status_is_refused(citizen: Chat, staff: Chat) -> None:
     code = _filed(citizen)
     staff.say(f"/status {code} done")
