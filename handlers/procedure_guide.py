@@ -115,30 +115,36 @@ def _value(ctx: Context, value: str | None, uncertain: bool) -> str:
     return text + (ctx.t("proc.uncertain_mark") if uncertain else "")
 
 
-def _contact_value(ctx: Context, agency: Agency, field: str, value: str | None) -> str:
-    """A contact fact, or a plain "missing" (for a phone, with the ward's one-stop phone when known)."""
-    if value is None:
-        if field == "phone":
-            one_stop = ctx.kb.agency(ONE_STOP)
-            phone = usable(one_stop, "phone") if one_stop is not None and one_stop.id != agency.id else None
-            return ctx.t("proc.missing_phone_one_stop", phone=phone) if phone else ctx.t("proc.missing_phone")
-        return ctx.t(f"proc.missing_{field}")
-    return value + (ctx.t("proc.uncertain_mark") if agency.is_uncertain(field) else "")
+CONTACT_FIELDS = ("address", "phone", "email", "hours")
+
+
+def _one_stop_phone(ctx: Context, agency: Agency) -> str | None:
+    """The ward's one-stop desk phone, to call when another office's own number is missing."""
+    one_stop = ctx.kb.agency(ONE_STOP)
+    return usable(one_stop, "phone") if one_stop is not None and one_stop.id != agency.id else None
 
 
 def agency_lines(ctx: Context, agency: Agency) -> list[str]:
-    """Name, address, phone, e-mail and opening hours of an agency; missing facts said plainly."""
+    """Name, address, phone, e-mail and opening hours of an agency, one line each; the missing ones said
+    plainly in one line, with the ward's one-stop phone when known (a card stays short on a phone)."""
     name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
     hours = usable(agency, "hours")
     if ctx.lang == "en" and hours is not None:
         hours = agency.hours_en or hours
-    return [
-        ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name"))),
-        ctx.t("proc.card_address", address=_contact_value(ctx, agency, "address", usable(agency, "address"))),
-        ctx.t("proc.card_phone", phone=_contact_value(ctx, agency, "phone", usable(agency, "phone"))),
-        ctx.t("proc.card_email", email=_contact_value(ctx, agency, "email", usable(agency, "email"))),
-        ctx.t("proc.card_hours", hours=_contact_value(ctx, agency, "hours", hours)),
-    ]
+    values = {"address": usable(agency, "address"), "phone": usable(agency, "phone"),
+              "email": usable(agency, "email"), "hours": hours}
+    lines = [ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name")))]
+    for field in CONTACT_FIELDS:
+        value = values[field]
+        if value is not None:
+            mark = ctx.t("proc.uncertain_mark") if agency.is_uncertain(field) else ""
+            lines.append(ctx.t(f"proc.card_{field}", **{field: value + mark}))
+    missing = [ctx.t(f"proc.field_{field}") for field in CONTACT_FIELDS if values[field] is None]
+    if missing:
+        phone = _one_stop_phone(ctx, agency) if values["phone"] is None else None
+        ask = ctx.t("proc.ask_one_stop_phone", phone=phone) if phone else ctx.t("proc.ask_one_stop")
+        lines.append(ctx.t("proc.card_missing", fields=", ".join(missing), ask=ask))
+    return lines
 
 
 def _agency_short(ctx: Context, proc: Procedure) -> str:
