@@ -506,6 +506,7 @@ BUTTON_PREFIXES: tuple[tuple[str, ButtonRoute], ...] = (  # handler(ctx, data af
     ("sv:", lambda ctx, rest: survey.on_button(ctx, "sv:" + rest)),
     ("p:", procedure_guide.on_button),
     ("privacy:", privacy.on_button),
+    (start.CONTACT_ONE, start.contact_one),
 )
 
 

@@ -124,16 +124,16 @@ def _one_stop_phone(ctx: Context, agency: Agency) -> str | None:
     return usable(one_stop, "phone") if one_stop is not None and one_stop.id != agency.id else None
 
 
-def agency_lines(ctx: Context, agency: Agency) -> list[str]:
-    """Name, address, phone, e-mail and opening hours of an agency, one line each; the missing ones said
-    plainly in one line, with the ward's one-stop phone when known (a card stays short on a phone)."""
+def agency_lines(ctx: Context, agency: Agency, title: str = "proc.card_agency") -> list[str]:
+    """Name (under `title`), address, phone, e-mail and opening hours of an agency, one line each; the missing
+    ones said plainly in one line, with the ward's one-stop phone when known (a card stays short on a phone)."""
     name = (agency.name_en or agency.name) if ctx.lang == "en" else agency.name
     hours = usable(agency, "hours")
     if ctx.lang == "en" and hours is not None:
         hours = agency.hours_en or hours
     values = {"address": usable(agency, "address"), "phone": usable(agency, "phone"),
               "email": usable(agency, "email"), "hours": hours}
-    lines = [ctx.t("proc.card_agency", agency=_value(ctx, name, agency.is_uncertain("name")))]
+    lines = [ctx.t(title, agency=_value(ctx, name, agency.is_uncertain("name")))]
     for field in CONTACT_FIELDS:
         value = values[field]
         if value is not None:

@@ -8,6 +8,8 @@ from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import left_note
 from handlers.keyboards import consent_buttons, main_menu, menu_row
 from handlers.privacy import NOTICE_VERSION
+from handlers.procedure_guide import LABEL_CHARS, agency_lines
+from knowledge.models import Agency
 from messaging.types import Button, Outgoing
 from storage.citizens import give_consent, withdraw_consent
 from storage.clock import format_local
@@ -90,20 +92,33 @@ def set_language(ctx: Context, lang: str) -> list[Outgoing]:
     return [ctx.reply(ctx.t("lang.set")), menu(ctx)]
 
 
+CONTACT_ONE = "m:contact:"  # button data of one office of the directory
+CONTACT_SHOWN = 4  # offices of the directory (the ward's own, listed first) shown in full; the rest one tap away
+
+
+def _agency_label(ctx: Context, agency: Agency) -> str:
+    name = agency.name_en if ctx.lang == "en" and agency.name_en else agency.name
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1].rstrip() + "…"
+
+
 def contact(ctx: Context) -> list[Outgoing]:
-    """Address, phone and hours of every agency in the directory."""
-    unknown = ctx.t("contact.unknown")
-    parts = [ctx.t("contact.header")]
-    for agency in ctx.kb.agencies:
-        english = ctx.lang == "en"
-        parts.append(ctx.t(
-            "contact.agency",
-            name=(agency.name_en if english and agency.name_en else agency.name),
-            address=agency.address or unknown,
-            phone=agency.phone or unknown,
-            hours=(agency.hours_en if english and agency.hours_en else agency.hours) or unknown,
-        ))
-    return [ctx.reply("\n\n".join(parts), (menu_row(ctx.t),))]
+    """The ward's own offices in full (address, phone, hours); every other office as a button."""
+    agencies = list(ctx.kb.agencies)
+    shown, rest = agencies[:CONTACT_SHOWN], agencies[CONTACT_SHOWN:]
+    parts = [ctx.t("contact.header"), *("\n".join(agency_lines(ctx, a, "contact.name")) for a in shown)]
+    if rest:
+        parts.append(ctx.t("contact.more"))
+    rows = tuple((Button(f"🏛 {_agency_label(ctx, a)}", f"{CONTACT_ONE}{a.id}"),) for a in rest)
+    return [ctx.reply("\n\n".join(parts), (*rows, menu_row(ctx.t)))]
+
+
+def contact_one(ctx: Context, agency_id: str) -> list[Outgoing]:
+    """One office of the directory in full."""
+    agency = ctx.kb.agency(agency_id)
+    if agency is None:
+        return contact(ctx)
+    back = (Button(ctx.t("btn.contact"), "m:contact"),)
+    return [ctx.reply("\n".join(agency_lines(ctx, agency, "contact.name")), (back, menu_row(ctx.t)))]
 
 
 def procedures_prompt(ctx: Context) -> list[Outgoing]:

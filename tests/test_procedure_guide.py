@@ -369,6 +369,14 @@ def test_asking_whether_anyone_is_there_gets_a_greeting_not_not_found(person):
     assert "Xin chào" in person.text and "chưa tìm thấy" not in person.text
 
 
+def test_the_directory_shows_the_wards_own_offices_and_the_others_one_tap_away(shipped_person):
+    shipped_person.send(callback="m:contact")
+    assert "Công an phường Thanh Xuân" in shipped_person.text
+    assert "Sở Tư pháp" not in shipped_person.text
+    shipped_person.press("Sở Tư pháp")
+    assert "1B Trần Phú" in shipped_person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
