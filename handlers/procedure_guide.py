@@ -45,6 +45,7 @@ from knowledge.intent import (
     describes_problem,
     small_talk_kind,
     without_contact,
+    without_report_words,
 )
 from knowledge.models import Agency
 from knowledge.normalize import normalize
@@ -363,6 +364,13 @@ def _status(ctx: Context, text: str) -> list[Outgoing]:
     return [_tagged(ctx.reply("\n\n".join(parts), rows), "status")]
 
 
+def _names_a_procedure(ctx: Context, text: str) -> bool:
+    """Whether a complaint still names a procedure once its words of reporting are left out ("tôi muốn phản
+    ánh" alone matched "phân chia ... anh em" by its unmarked syllables)."""
+    rest = without_report_words(text)
+    return bool(ctx.matcher.analyze(rest).tokens) and ctx.matcher.search(rest).coverage >= COMPLAINT_PROCEDURE_COVERAGE
+
+
 def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     """Turn a match result into messages."""
     if result.redirect is not None:
@@ -377,8 +385,8 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
     if result.intent == COMPLAINT:
         ctx.data[TYPED_COMPLAINT] = text  # "Gửi phản ánh" then starts the form with it as the description
         rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
-        if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE:  # e.g. a formal khiếu nại
-            top = result.hits[0].procedure
+        if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE and _names_a_procedure(ctx, text):
+            top = result.hits[0].procedure  # e.g. a formal khiếu nại
             rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, top))), f"o:{ref(top)}"),))
         rows.append(menu_row(ctx.t))
         return [_tagged(ctx.reply(ctx.t("proc.complaint"), tuple(rows)), "complaint")]

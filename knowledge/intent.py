@@ -285,6 +285,11 @@ def asks_dossier(message: str) -> bool:
     return asked and not text.has(_PROCEDURE_ASKS)
 
 
+def without_report_words(message: str) -> str:
+    """The message without its words of reporting ("tôi muốn phản ánh đèn hỏng" -> "tôi muốn đèn hỏng")."""
+    return without_cues(message, _INFORMAL_REPORT_WORDS)
+
+
 def without_problem(message: str) -> str:
     """The message without its problem words ("đăng ký khai sinh quá hạn" -> "đăng ký khai sinh")."""
     return without_cues(message, _PROBLEM_WORDS)

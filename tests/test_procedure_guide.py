@@ -377,6 +377,17 @@ def test_the_directory_shows_the_wards_own_offices_and_the_others_one_tap_away(s
     assert "1B Trần Phú" in shipped_person.text
 
 
+def test_a_bare_wish_to_complain_gets_the_form_without_an_unrelated_procedure(shipped_person):
+    shipped_person.say("toi muon phan anh")
+    assert "Gửi phản ánh" in " ".join(shipped_person.labels())
+    assert not [d for d in all_data(shipped_person) if d.startswith("p:")]
+
+
+def test_a_complaint_naming_a_formal_procedure_still_offers_it(shipped_person):
+    shipped_person.say("toi muon gui don khieu nai quyet dinh thu hoi dat cua phuong")
+    assert "Giải quyết khiếu nại" in " ".join(shipped_person.labels()) + shipped_person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
