@@ -22,6 +22,7 @@ class Redirect(BaseModel):
     id: str
     source: str
     cues: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)  # words that make it a ward procedure after all
     office: str
     office_en: str
     advice: str
@@ -29,18 +30,20 @@ class Redirect(BaseModel):
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[tuple[Redirect, _Cues], ...]:
+def _table() -> tuple[tuple[Redirect, _Cues, _Cues | None], ...]:
     data = yaml.safe_load(REDIRECTS_FILE.read_text(encoding="utf-8")) or {}
     entries = [Redirect.model_validate(raw) for raw in data.get("redirects") or []]
-    return tuple((entry, _phrases(",".join(entry.cues))) for entry in entries)
+    return tuple((entry, _phrases(",".join(entry.cues)), _phrases(",".join(entry.unless)) if entry.unless else None)
+                 for entry in entries)
 
 
 def redirects() -> list[Redirect]:
     """Every entry of the table."""
-    return [entry for entry, _ in _table()]
+    return [entry for entry, _, _ in _table()]
 
 
 def find_redirect(message: str) -> Redirect | None:
     """The other office's matter a message names, or None."""
     text = _text(message)
-    return next((entry for entry, cues in _table() if text.has(cues)), None)
+    return next((entry for entry, cues, unless in _table() if text.has(cues) and not (unless and text.has(unless))),
+                None)

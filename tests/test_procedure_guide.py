@@ -388,6 +388,18 @@ def test_a_complaint_naming_a_formal_procedure_still_offers_it(shipped_person):
     assert "Giải quyết khiếu nại" in " ".join(shipped_person.labels()) + shipped_person.text
 
 
+def test_first_grade_enrolment_is_redirected_but_a_school_transfer_is_the_wards_procedure(shipped_person):
+    shipped_person.say("cho con vao lop 1 trai tuyen")
+    assert "tuyển sinh" in shipped_person.text and "📋" not in shipped_person.text  # no procedure card
+    shipped_person.say("chuyen truong cho con vao lop 6")
+    assert "📋 Chuyển trường" in shipped_person.text
+
+
+def test_a_domestic_adoption_is_a_ward_procedure(shipped_person):
+    shipped_person.say("nhan con nuoi can giay to gi")
+    assert "Đăng ký việc nuôi con nuôi trong nước" in shipped_person.text and "400.000" in shipped_person.text
+
+
 def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
