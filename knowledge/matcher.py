@@ -7,7 +7,6 @@ confidence judged (`knowledge.confidence`). Every constant is in `knowledge.weig
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +19,14 @@ from knowledge import intent as intents
 from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
 from knowledge.index import MARKED, PAIR
-from knowledge.lexicon import FILLER, FILLER_FOLDED, OPENING_VERBS
+from knowledge.lexicon import FILLER_FOLDED, OPENING_VERBS
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
+from knowledge.normalize import fold, strip_diacritics
 from knowledge.query import Query, Token, analyze
 from knowledge.redirects import Redirect, find_redirect
 from knowledge.semantic import SemanticIndex, ask_of
-from knowledge.state import LexicalState
+from knowledge.state import INITIALS_WORDS, LexicalState
 from knowledge.weights import weight
 
 TIE_CANDIDATES = 4  # the best and the next three are compared
@@ -36,25 +35,7 @@ TYPO_CANDIDATES = 8  # nearest known syllables tried for a fitting neighbour
 
 
 _VOWELS = frozenset("aeiouy")
-INITIALS_WORDS = (3, 4, 5)  # phrases of this many words are looked up by their initials ("dkkh")
 INITIALS_TYPO_LETTERS = 4  # initials this long are read through one typo when only one set of that length is so near
-
-
-def _initials_table(procedures: list[Procedure]) -> dict[str, Counter[tuple[str, ...]]]:
-    """Initials of the phrases of procedure names (before a parenthesis) and keywords, with how often each phrase
-    is written; phrases starting or ending with a filler word are left out."""
-    table: dict[str, Counter[tuple[str, ...]]] = {}
-    for proc in procedures:
-        for text in (proc.name.split("(")[0], *proc.keywords):
-            marked = [w for w in normalize(text).split() if w.isalpha()]
-            words = [fold_word(w) for w in marked]
-            for n in INITIALS_WORDS:
-                for i in range(len(words) - n + 1):
-                    if marked[i] in FILLER or marked[i + n - 1] in FILLER:
-                        continue
-                    phrase = tuple(words[i : i + n])
-                    table.setdefault("".join(w[0] for w in phrase), Counter())[phrase] += 1
-    return table
 
 
 class Ranking(list[tuple[int, float]]):
@@ -108,7 +89,7 @@ class Matcher:
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
         self._descriptor_words: dict[int, frozenset[str]] = {}  # folded words of names and keywords
-        self._initials: dict[str, Counter[tuple[str, ...]]] | None = None  # initials -> phrases, made when needed
+        self._initials_by_length: dict[int, list[str]] | None = None  # the initials of each length, when needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
         self._age_ranges: dict[int, tuple[int, int] | None] = {}  # ages a name is for, read when first met
         self._uncurated = 1.0 - sum(bool(p.phrasings) for p in self.procedures) / max(len(self.procedures), 1)
@@ -176,17 +157,22 @@ class Matcher:
 
     def _initials_of(self, word: str) -> tuple[str, ...] | None:
         """The phrase of procedure names and keywords whose initials a word is (see `_split`)."""
-        if self._initials is None:
-            self._initials = _initials_table(self.procedures)
-        found = self._initials.get(word)
-        if not found and len(word) >= INITIALS_TYPO_LETTERS:  # a letter swapped or mistyped ("llpt", "llhp")
-            same = [key for key in self._initials if len(key) == len(word)]
+        if not INITIALS_WORDS[0] <= len(word) <= INITIALS_WORDS[-1]:  # "x", "gcnkncm": no phrase has as many
+            return None
+        table = self.state.initials
+        found = table.get(word)
+        if found is None and len(word) >= INITIALS_TYPO_LETTERS:  # a letter swapped or mistyped ("llpt", "llhp")
+            if self._initials_by_length is None:
+                self._initials_by_length = {}
+                for key in table:
+                    self._initials_by_length.setdefault(len(key), []).append(key)
+            same = self._initials_by_length.get(len(word), [])
             near = process.extract(word, same, scorer=OSA.distance, score_cutoff=1, limit=None)
             if len(near) == 1:
-                found = self._initials[near[0][0]]
-        if not found:
+                found = table[near[0][0]]
+        if found is None:
             return None
-        (phrase, count), total = found.most_common(1)[0], sum(found.values())
+        phrase, count, total = found
         return phrase if count >= weight("query.initials_share") * total else None
 
     def analyze(self, text: str) -> Query:

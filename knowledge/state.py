@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 
 from knowledge.index import PAIR, FieldIndex, field_values
-from knowledge.lexicon import ACTION_MODIFIERS, FILLER_FOLDED, SPECIAL_CASES
+from knowledge.lexicon import ACTION_MODIFIERS, FILLER, FILLER_FOLDED, SPECIAL_CASES
 from knowledge.models import Procedure
 from knowledge.normalize import fold, fold_word, normalize, strip_diacritics
 from knowledge.postings import WeightedTerms
@@ -18,6 +19,8 @@ _LEVEL_NOTE = re.compile(r"\(\s*thực hiện tại [^)]*\)", re.IGNORECASE)  # 
 # changes of a paper its name opens with (each with how often its unmarked form is another word of the name:
 # "Cấp lại giấy phép lái xe" holds " lai " once more, as "lái"), and the special cases its name adds
 Qualifiers = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]
+Initials = tuple[tuple[str, ...], int, int]  # the most written phrase, how often, how often any phrase is
+INITIALS_WORDS = (3, 4, 5)  # phrases of this many words are looked up by their initials ("dkkh")
 
 
 @dataclass
@@ -31,6 +34,7 @@ class LexicalState:
     name_terms: WeightedTerms  # per procedure: the name's content syllables and pairs, by rarity
     qualifiers: list[Qualifiers]  # per procedure: changes of a paper and special cases its name adds
     name_words: list[tuple[str, ...]]  # per procedure: its name's words, level note and "Thủ tục" aside
+    initials: dict[str, Initials]  # initials ("dkkh") -> the phrase most often written with them, its count, all
 
     @classmethod
     def build(cls, procedures: list[Procedure]) -> LexicalState:
@@ -45,7 +49,26 @@ class LexicalState:
             name_terms=WeightedTerms([_weighted_name_terms(index, p) for p in procedures]),
             qualifiers=[qualifiers_of(p) for p in procedures],
             name_words=[name_words_of(p) for p in procedures],
+            initials=initials_table(procedures),
         )
+
+
+def initials_table(procedures: list[Procedure]) -> dict[str, Initials]:
+    """Initials of the phrases of procedure names (before a parenthesis) and keywords: for each, the phrase most
+    often written with them, how often, and how often any phrase is; phrases starting or ending with a filler
+    word are left out."""
+    table: dict[str, Counter[tuple[str, ...]]] = {}
+    for proc in procedures:
+        for text in (proc.name.split("(")[0], *proc.keywords):
+            marked = [w for w in normalize(text).split() if w.isalpha()]
+            words = [fold_word(w) for w in marked]
+            for n in INITIALS_WORDS:
+                for i in range(len(words) - n + 1):
+                    if marked[i] in FILLER or marked[i + n - 1] in FILLER:
+                        continue
+                    phrase = tuple(words[i : i + n])
+                    table.setdefault("".join(w[0] for w in phrase), Counter())[phrase] += 1
+    return {key: (*found.most_common(1)[0], sum(found.values())) for key, found in table.items()}
 
 
 def _all_words(procedures: list[Procedure]) -> set[str]:
