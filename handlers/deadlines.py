@@ -12,7 +12,11 @@ from functools import lru_cache
 
 import holidays
 
+from handlers.categories import category
 from storage.clock import VN_TZ, to_local
+from storage.models import Ticket
+
+DEFAULT_ANSWER_DAYS = 10  # working days to answer a ticket whose category is no longer in the table
 
 
 @lru_cache(maxsize=8)
@@ -93,3 +97,10 @@ def due_at(received: datetime, working_days: int) -> datetime:
     """The end (23:59 Vietnam time) of the last working day allowed, in UTC."""
     local_day = to_local(received).date()
     return end_of_day(add_working_days(local_day, working_days))
+
+
+def restart_clock(ticket: Ticket, now: datetime) -> None:
+    """A reopened ticket gets its category's time to answer again, counted from `now` (reminders and the
+    apology for lateness then follow the new date)."""
+    found = category(ticket.category)
+    ticket.due_at = due_at(now, found.answer_days if found else DEFAULT_ANSWER_DAYS)

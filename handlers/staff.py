@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from handlers.categories import category_label, staff_chat_of
 from handlers.context import Context
+from handlers.deadlines import restart_clock
 from handlers.i18n import translate
 from handlers.survey import send_survey_once
 from handlers.ticket_thread import to_citizen
@@ -289,7 +290,8 @@ def cmd_reopen(ctx: Context, args: str) -> list[Outgoing]:
     if status_of(ticket.status).is_open or not can_move(ticket.status, REOPENED):
         return [ctx.reply(ctx.t("staff.not_closed", code=ticket.code))]
     change_status(ctx.session, ticket, REOPENED, actor=ctx.actor, kind="reopened")
-    _to_citizen(ctx, ticket, "notify.reopened")
+    restart_clock(ticket, utcnow())
+    _to_citizen(ctx, ticket, "notify.reopened", due=format_local(ticket.due_at, with_time=False))
     return _announce(ctx, ticket, "staff.reopened", "ticket_reopened")
 
 

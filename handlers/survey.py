@@ -18,12 +18,13 @@ from functools import cache
 
 from handlers import procedure_guide
 from handlers.context import Context
+from handlers.deadlines import restart_clock
 from handlers.feedback import looks_like_question
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
 from knowledge.normalize import fold
 from messaging.types import Button, Outgoing
-from storage.clock import utcnow
+from storage.clock import format_local, utcnow
 from storage.models import Citizen, Survey, Ticket
 from storage.outcomes import HANDLED_STATUSES
 from storage.statuses import CITIZEN, REOPENED, can_move
@@ -279,13 +280,15 @@ def _reopen(ctx: Context, ticket: Ticket, survey: Survey) -> list[Outgoing]:
         return [ctx.reply(ctx.t("survey.reopen_not_possible", code=ticket.code), main_menu(ctx.t))]
     old = ticket.status
     ticket.status, ticket.closed_at = REOPENED, None
+    restart_clock(ticket, utcnow())
     add_event(ctx.session, ticket, actor_kind=CITIZEN, actor=_actor(ctx, ticket), kind="reopened",
               status_from=old, status_to=REOPENED)
     staff_lang = ctx.settings.default_language
     ctx.notify_ticket_staff(ticket, Outgoing(text=translate(staff_lang, "survey.staff_reopened", code=ticket.code),
                                              kind="ticket_reopened", ticket_code=ticket.code))
     ctx.go(COMMENT_STATE, survey_code=ticket.code, survey_round=survey.round)
-    return [ctx.reply(ctx.t("survey.reopened", code=ticket.code), ((Button(ctx.t("btn.skip"), "sv:skip"),),))]
+    return [ctx.reply(ctx.t("survey.reopened", code=ticket.code, due=format_local(ticket.due_at, with_time=False)),
+                      ((Button(ctx.t("btn.skip"), "sv:skip"),),))]
 
 
 def _finish(ctx: Context) -> list[Outgoing]:

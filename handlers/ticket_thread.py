@@ -17,12 +17,13 @@ from datetime import timedelta
 
 from handlers import procedure_guide
 from handlers.context import Context
+from handlers.deadlines import restart_clock
 from handlers.feedback import HELD_MEDIA, location_text, replayed
 from handlers.i18n import translate
 from handlers.keyboards import main_menu, menu_row
 from knowledge.normalize import fold
 from messaging.types import Button, Incoming, Outgoing
-from storage.clock import utcnow
+from storage.clock import format_local, utcnow
 from storage.models import Citizen, Ticket
 from storage.statuses import CITIZEN, REOPENED, can_move
 from storage.statuses import status as status_of
@@ -227,12 +228,14 @@ def take_reopen(ctx: Context) -> list[Outgoing] | None:
         return ask_reopen(ctx, ticket)
     change_status(ctx.session, ticket, REOPENED, actor=ctx.actor, actor_kind=CITIZEN, kind="reopened",
                   text=reason)
+    restart_clock(ticket, utcnow())
     staff_lang = ctx.settings.default_language
     ctx.notify_ticket_staff(ticket, Outgoing(
         text=translate(staff_lang, "tk.staff_reopened", code=ticket.code, reason=reason),
         kind="ticket_reopened", ticket_code=ticket.code))
     ctx.reset()
-    return [ctx.reply(ctx.t("tk.reopened", code=ticket.code), main_menu(ctx.t), ticket_code=ticket.code)]
+    return [ctx.reply(ctx.t("tk.reopened", code=ticket.code, due=format_local(ticket.due_at, with_time=False)),
+                      main_menu(ctx.t), ticket_code=ticket.code)]
 
 
 # --- buttons ----------------------------------------------------------------------------------

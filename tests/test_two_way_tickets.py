@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.clock import utcnow
+from storage.clock import format_local, utcnow
 from storage.models import Ticket, TicketAttachment, TicketEvent
 from storage.threads import link_thread
 from tests.chat_driver import Chat, sent_later
@@ -164,6 +164,25 @@ def test_a_resolved_ticket_can_be_reported_still_unsolved_and_reopens_with_the_r
         "reopened", "citizen", "processing", "Đèn sáng được một hôm rồi lại tắt.")
     notice = sent_later(engine, "staff")[-1]
     assert notice.kind == "ticket_reopened" and "lại tắt" in notice.text
+
+
+def test_a_reopened_ticket_gets_a_new_answer_date_and_the_citizen_is_told_it(citizen: Chat, staff: Chat,
+                                                                             engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    staff.say(f"/status {code} resolved Đã thay bóng đèn")
+    with Session(engine) as s:  # the first answer date has long passed
+        ticket = s.exec(select(Ticket).where(Ticket.code == code)).one()
+        ticket.due_at = utcnow() - timedelta(days=40)
+        s.add(ticket)
+        s.commit()
+    citizen.say(code)
+    citizen.press("Vẫn chưa được giải quyết")
+    citizen.say("Đèn lại tắt.")
+    with Session(engine) as s:
+        due = s.exec(select(Ticket).where(Ticket.code == code)).one().due_at
+    assert due.replace(tzinfo=None) > utcnow().replace(tzinfo=None)
+    assert f"chậm nhất ngày {format_local(due, with_time=False)}" in citizen.text
 
 
 def test_the_resolution_notice_itself_offers_still_unsolved(citizen: Chat, staff: Chat, engine) -> None:
