@@ -422,11 +422,17 @@ def free_input(ctx: Context) -> list[Outgoing]:
     answered = survey.typed_answer(ctx)
     if answered is not None:
         return answered
+    pending = ticket_thread.unanswered_offer(ctx)
     just_filed = ticket_thread.addition_to_new_ticket(ctx, text)
-    if just_filed is not None:
-        return ticket_thread.offer_addition(ctx, just_filed, text)
+    if just_filed is not None:  # another addition: offered together with the one not added yet
+        earlier = pending[1] if pending and pending[0] == just_filed.code else None
+        return ticket_thread.offer_addition(ctx, just_filed, f"{earlier}\n{text}" if earlier else text)
     ctx.data.pop(feedback.TYPED_COMPLAINT, None)  # only the last message's complaint starts the form
-    return procedure_guide.answer_question(ctx, text)
+    out = procedure_guide.answer_question(ctx, text)
+    if pending is not None:  # say so rather than drop it silently
+        code, held = pending
+        out = start.leading(ctx.t("tk.addition_not_added", code=code, text=feedback.quoted(held)), out)
+    return out
 
 
 def _place_media(ctx: Context) -> list[Outgoing]:

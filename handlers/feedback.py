@@ -98,8 +98,10 @@ def _label(text: str, limit: int = 64) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(" -,") + "…"
 
 
-def _short(text: str) -> str:
+def quoted(text: str) -> str:
+    """A citizen's text as quoted back to them: its first `SHORT_TEXT` characters."""
     return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1].rstrip() + "…"
+
 
 
 # --- entering, leaving, coming back ------------------------------------------------------------
@@ -229,7 +231,7 @@ def ask_resume(ctx: Context) -> list[Outgoing]:
     at = datetime.fromisoformat(d["at"]) if d.get("at") else utcnow()
     text = ctx.t(f"fb.resume_{kind or 'plain'}", at=format_local(at),
                  category=category_label(d.get("category", ""), ctx.lang) if d.get("category") else ctx.t("fb.none"),
-                 description=_short(d.get("description") or ctx.t("fb.none")))
+                 description=quoted(d.get("description") or ctx.t("fb.none")))
     second = {"idle": ("btn.fb_other", "fb:other"), "typed": ("btn.fb_new_with_text", "fb:new")}.get(
         kind or "", ("btn.fb_new", "fb:new"))
     return [ctx.reply(text, ((Button(ctx.t("btn.fb_resume"), "fb:resume"),),
@@ -274,7 +276,7 @@ def leave(ctx: Context) -> list[Outgoing]:
 
 
 def ask_leave(ctx: Context) -> list[Outgoing]:
-    return [ctx.reply(ctx.t("fb.ask_leave", description=_short(draft(ctx).get("description") or ctx.t("fb.none"))),
+    return [ctx.reply(ctx.t("fb.ask_leave", description=quoted(draft(ctx).get("description") or ctx.t("fb.none"))),
                       ((Button(ctx.t("btn.fb_keep"), "fb:keep"),), (Button(ctx.t("btn.fb_drop"), "fb:drop"),)))]
 
 
@@ -452,7 +454,7 @@ def _off_step(ctx: Context) -> list[Outgoing]:
 def ask_category(ctx: Context) -> list[Outgoing]:
     rows = tuple((Button(c.label(ctx.lang), f"fb:cat:{c.id}"),) for c in categories())
     d = draft(ctx)
-    lead = ctx.t("fb.description_so_far", description=_short(d["description"])) + "\n" \
+    lead = ctx.t("fb.description_so_far", description=quoted(d["description"])) + "\n" \
         if d.get("description") and not d.get("editing") else ""
     return [ctx.reply(lead + ctx.t("fb.ask_category"), (*rows, _nav(ctx, back=False)))]
 
@@ -608,7 +610,7 @@ def take_location(ctx: Context) -> list[Outgoing]:
 
 
 def ask_place(ctx: Context) -> list[Outgoing]:
-    return [ctx.reply(ctx.t("fb.ask_place", text=_short(draft(ctx).get("pending", ""))),
+    return [ctx.reply(ctx.t("fb.ask_place", text=quoted(draft(ctx).get("pending", ""))),
                       ((Button(ctx.t("btn.place_address"), "fb:addr"),),
                        (Button(ctx.t("btn.place_description"), "fb:desc"),), cancel_row(ctx.t)))]
 

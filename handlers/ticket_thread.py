@@ -101,6 +101,18 @@ _ADDITION_STARTS = ("them", "bo sung", "bosung", "ps", "quen chua noi", "quen no
                     "cho toi bo sung", "em bo sung", "toi bo sung", "toi muon bo sung", "em muon bo sung",
                     "muon bo sung", "toi muon them", "em muon them")
 ADDITION_MINUTES = 30  # how long after filing a ticket an addition is offered to it
+OFFERED = "tk_offered"  # conversation data: the ticket an addition was just offered to (its text: "tk_text")
+
+
+def unanswered_offer(ctx: Context) -> tuple[str, str] | None:
+    """The ticket code and text of an addition offered by the last answer and neither added nor declined (the
+    citizen wrote something else instead); the offer ends with this call."""
+    code = ctx.data.pop(OFFERED, None)
+    text = ctx.data.get("tk_text") if code else None
+    if not code or not text:
+        return None
+    ctx.data.pop("tk_text", None)
+    return code, text
 
 
 def addition_to_new_ticket(ctx: Context, text: str) -> Ticket | None:
@@ -115,6 +127,7 @@ def addition_to_new_ticket(ctx: Context, text: str) -> Ticket | None:
 def offer_addition(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
     """Ask whether the text adds to the ticket just filed (or is a question of its own)."""
     ctx.data["tk_text"] = text
+    ctx.data[OFFERED] = ticket.code
     rows = ((Button(ctx.t("btn.tk_add_to", code=ticket.code), f"tk:put:{ticket.code}"),),
             (Button(ctx.t("btn.tk_other_question"), "tk:guide"),))
     return [ctx.reply(ctx.t("tk.addition_offer", code=ticket.code), rows)]

@@ -292,3 +292,21 @@ def test_more_of_the_answer_after_its_first_message_still_joins_the_ticket(citiz
     citizen.say("đèn tắt từ thứ Hai, tối qua có người ngã xe")
     assert f"Đã chuyển tới cán bộ xử lý phản ánh {code}" in citizen.text
     assert _events(engine, code)[-1].text == "đèn tắt từ thứ Hai, tối qua có người ngã xe"
+
+
+def test_an_addition_offered_and_left_unanswered_is_said_not_added(citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    citizen.say("thêm: đèn nhấp nháy cả đêm")
+    citizen.say("dang ky khai sinh can giay to gi")
+    assert f"chưa được thêm vào phản ánh {code}" in citizen.text and "đèn nhấp nháy" in citizen.text
+    assert all("nhấp nháy" not in (e.text or "") for e in _events(engine, code))
+
+
+def test_two_additions_in_a_row_are_offered_together(citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    citizen.say("thêm: đèn nhấp nháy cả đêm")
+    citizen.say("thêm: cột số 3")
+    citizen.press(f"Thêm vào phản ánh {code}")
+    assert _events(engine, code)[-1].text == "thêm: đèn nhấp nháy cả đêm\nthêm: cột số 3"
