@@ -415,6 +415,10 @@ def free_input(ctx: Context) -> list[Outgoing]:
         return my_tickets.show_mine(ctx, code)
     guessable = msg.attachments or msg.location or any(ch.isalpha() for ch in text)  # "có", not a stray "1"
     waiting = ticket_thread.awaiting(ctx) if ticket_thread.has_input(msg) and guessable else None
+    if waiting is not None and text and survey.survey_waiting(ctx, waiting) is not None:
+        answered = survey.typed_answer(ctx)  # "roi", "5 sao" after the resolution: the survey, not the thread
+        if answered is not None:
+            return answered
     if waiting is not None:
         return ticket_thread.join(ctx, waiting, guessed=True)
     if not text:

@@ -158,7 +158,8 @@ _SOLVED_SAYINGS = {"xong": "yes", "xong roi": "yes", "da xong": "yes", "da giai 
                    "chua duoc": "no"}
 _UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay")
 _SOLVED_STARTS = ("da xong", "da sua", "da giai quyet", "da duoc giai quyet", "da khac phuc", "da duoc xu ly",
-                  "da xu ly", "xong roi", "giai quyet roi")  # "đã sửa xong rồi, cảm ơn cán bộ nhiều"
+                  "da xu ly", "xong roi", "giai quyet roi", "da thay", "da lam", "da don", "da sach", "da het",
+                  "da duoc")  # "đã sửa xong rồi, cảm ơn cán bộ nhiều"; never with "chưa" or "vẫn" in it
 # Everyday ratings besides the buttons' words (folded, polite words left out), on the five levels.
 _LEVEL_SAYINGS = {
     5: ("rat tot", "tuyet voi", "qua tot", "xuat sac", "rat on", "very good", "excellent"),
@@ -189,7 +190,8 @@ def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
         resolved = f"r:{_SOLVED_SAYINGS[typed]}"
     if resolved is None and typed.startswith(_UNSOLVED_STARTS):
         resolved = "r:no"
-    if resolved is None and typed.startswith(_SOLVED_STARTS) and not looks_like_question(ctx.incoming.text or ""):
+    if (resolved is None and typed.startswith(_SOLVED_STARTS) and not {"chua", "van"} & set(words)
+            and not looks_like_question(ctx.incoming.text or "")):
         resolved = "r:yes"  # "đã xử lý chưa?" asks, it does not answer
     stars = _STARS.match(typed)
     if level is None and (typed in _LEVEL_OF or stars):

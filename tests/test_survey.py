@@ -319,3 +319,24 @@ def test_a_comment_mentioning_a_procedure_is_still_a_comment(citizen: Chat, staf
     citizen.press("🙂 Hài lòng")
     citizen.say("Cán bộ hướng dẫn đăng ký khai sinh rất nhiệt tình")
     assert [a.comment for a in _surveys(engine)] == ["Cán bộ hướng dẫn đăng ký khai sinh rất nhiệt tình"]
+
+
+def test_a_survey_answer_typed_after_a_staff_reply_and_the_resolution_goes_to_the_survey(
+        citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    staff.say(f"/reply {code} Chúng tôi đã cử người kiểm tra")
+    staff.say(f"/status {code} resolved Đã thay bóng đèn")
+    show_latest(engine, citizen)
+    citizen.say("da thay roi, cam on")
+    assert "hài lòng thế nào" in citizen.text and "Đã chuyển tới cán bộ" not in citizen.text
+    citizen.say("5 sao")
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 5)]
+
+
+def test_a_long_answer_saying_it_is_still_not_done_is_not_taken_for_solved(citizen: Chat, staff: Chat,
+                                                                            engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("da duoc 2 tuan roi ma den van chua sang")
+    assert [a.resolved for a in _surveys(engine)] != ["yes"]
