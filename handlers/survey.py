@@ -13,6 +13,7 @@ An answer typed instead of pressed counts too (`typed_answer`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
@@ -231,9 +232,14 @@ def _take_resolved(ctx: Context, ticket: Ticket, survey: Survey, answer: str) ->
         return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
     if ticket.status not in HANDLED_STATUSES:
         return _stale(ctx)
+    before = survey.resolved
     if not change_resolved(ctx.session, survey, answer):
         return [ctx.reply(ctx.t("survey.already"), main_menu(ctx.t))]
-    return [score_question(ctx.lang, ticket, survey)]
+    question = score_question(ctx.lang, ticket, survey)
+    if before is not None and before != answer:  # a correction: say what is kept now
+        changed = ctx.t("survey.resolved_changed", answer=ctx.t(f"survey.resolved_{answer}"))
+        question = replace(question, text=f"{changed}\n{question.text}")
+    return [question]
 
 
 def _take_score(ctx: Context, ticket: Ticket, survey: Survey, score: int) -> list[Outgoing]:
