@@ -81,7 +81,7 @@ async def file_ticket_with_photo(citizen: Citizen) -> str:
     assert ask_location[-1].keyboard[0][0].get("request_location") is True
     ask_contact = await citizen.press("fb:next", 2)
     assert ask_contact[-1].keyboard[0][0].get("request_contact") is True
-    summary = await citizen.contact("0912345678")
+    summary = await citizen.contact("0912345678", 2)  # the keyboard removal, then the summary
     assert "fb:send" in summary[-1].callback_data
     created = await citizen.press("fb:send")
     text = created[-1].text or ""

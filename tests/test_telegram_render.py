@@ -93,3 +93,16 @@ async def test_long_answer_reaches_the_chat_split_and_complete() -> None:
         assert len(sent) > 1 and all(len(s.text) <= 4096 for s in sent)
         assert "\n\n".join(s.text for s in sent) == body
         assert sent[-1].callback_data == ["m:menu"] and not sent[0].buttons
+
+
+def test_a_shared_phone_keyboard_is_removed_by_the_next_message_even_when_it_has_inline_buttons() -> None:
+    out = Outgoing("Bạn kiểm tra lại phản ánh:\n• Nội dung: đèn hỏng", buttons=((Button("Gửi", "fb:send"),),))
+    calls = message_calls(out, "42", remove_keyboard=True)
+    assert [c.params["text"] for c in calls] == ["Bạn kiểm tra lại phản ánh:", "• Nội dung: đèn hỏng"]
+    assert calls[0].params["reply_markup"] == {"remove_keyboard": True}
+    assert "inline_keyboard" in calls[1].params["reply_markup"]
+
+
+def test_without_a_keyboard_to_remove_a_message_with_buttons_stays_one_message() -> None:
+    out = Outgoing("Bạn kiểm tra lại phản ánh:\n• Nội dung: đèn hỏng", buttons=((Button("Gửi", "fb:send"),),))
+    assert len(message_calls(out, "42")) == 1

@@ -39,7 +39,7 @@ async def file_another(citizen: Citizen) -> str:
     await citizen.say("Rác tồn đọng đầu ngõ 12 ba ngày nay, bốc mùi.")
     await citizen.press("fb:next", 2)
     await citizen.press("fb:next", 2)
-    await citizen.contact("0912345678")
+    await citizen.contact("0912345678", 2)  # the keyboard removal, then the summary
     created = await citizen.press("fb:send")
     return next(word.strip(".,:;()") for word in (created[-1].text or "").split() if word.startswith("PA"))
 

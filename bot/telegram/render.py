@@ -120,6 +120,13 @@ def message_calls(out: Outgoing, chat_id: str, thread_id: str | None = None,
     chunks = split_text(out.text) if out.text else []
     inline = inline_keyboard(out.buttons)
     reply = reply_keyboard(out)
+    if remove_keyboard and inline is not None and chunks and "\n" in chunks[0].strip():
+        # a message carries an inline keyboard or a keyboard removal, not both: its first line removes the
+        # share-phone / share-location keyboard, the rest keeps the buttons (else that keyboard stayed for good)
+        head, rest = chunks[0].strip().split("\n", 1)
+        calls.append(ApiCall("sendMessage", {**base, "text": head, "reply_markup": REMOVE_KEYBOARD}))
+        chunks = [rest.strip(), *chunks[1:]]
+        remove_keyboard = False
     for i, chunk in enumerate(chunks):
         params = {**base, "text": chunk}
         if i == len(chunks) - 1:
