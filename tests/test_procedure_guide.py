@@ -46,8 +46,8 @@ def test_confident_question_gets_a_card_with_where_whom_what_how_long_and_how_mu
 
 def test_uncertain_facts_are_flagged_on_the_card(person):
     person.say("dang ky khai sinh cho con o dau")
-    assert "024 0000 0001 (cần kiểm tra lại)" in person.text
-    assert "Trong ngày (cần kiểm tra lại)" in person.text
+    assert "024 0000 0001 (chưa xác nhận)" in person.text
+    assert "Trong ngày (chưa xác nhận)" in person.text
 
 
 def test_card_offers_details_and_the_next_two_candidates(person):
