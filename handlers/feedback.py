@@ -103,7 +103,6 @@ def quoted(text: str) -> str:
     return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1].rstrip() + "…"
 
 
-
 # --- entering, leaving, coming back ------------------------------------------------------------
 
 def held_media(msg: Incoming) -> dict[str, Any]:

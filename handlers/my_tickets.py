@@ -11,9 +11,9 @@ from handlers.ticket_thread import can_reopen
 from handlers.ticket_views import citizen_view, status_label
 from messaging.types import Button, Outgoing
 from storage.statuses import status as status_of
-from storage.tickets import canonical_code, get_ticket, tickets_of_citizen
+from storage.tickets import CODE_PATTERN, canonical_code, get_ticket, tickets_of_citizen
 
-CODE_RE = re.compile(r"\b([A-Za-z]{1,5}-\d{4}-\d{1,6})\b")  # the number's leading zeros may be left out
+CODE_RE = re.compile(rf"\b({CODE_PATTERN})\b")
 
 
 def find_code(text: str) -> str | None:

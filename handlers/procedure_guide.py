@@ -99,7 +99,7 @@ def _fit(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1].rstrip() + "…"
 
 
-def _short(text: str, limit: int = LABEL_CHARS) -> str:
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
     """A label cut to fit a button."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -267,7 +267,7 @@ def card_buttons(ctx: Context, proc: Procedure, others: list[Procedure], ask_sta
         (_button(ctx.t("proc.btn_steps"), f"s:{key}"), _button(ctx.t("proc.btn_legal"), f"l:{key}")),
     ]
     for other in related(ctx, proc, others):
-        rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, other))), f"o:{ref(other)}"),))
+        rows.append((_button(ctx.t("proc.btn_other", name=short_label(_name(ctx, other))), f"o:{ref(other)}"),))
     if ask_staff:
         rows.append((_button(ctx.t("proc.btn_ask_staff"), "ask"),))
     if feedback:
@@ -333,7 +333,7 @@ def _choices(ctx: Context, text: str, procedures: list[Procedure]) -> list[Outgo
     """The best candidates to choose from, best first, each with its office and level."""
     ctx.data[QUESTION_KEY] = text
     lines = [ctx.t("proc.which")] + [_choice_line(ctx, i, p) for i, p in enumerate(procedures, 1)]
-    rows = [(_button(ctx.t("proc.btn_choice", number=i, name=_short(_name(ctx, p))), f"o:{ref(p)}"),)
+    rows = [(_button(ctx.t("proc.btn_choice", number=i, name=short_label(_name(ctx, p))), f"o:{ref(p)}"),)
             for i, p in enumerate(procedures, 1)]
     rows.append((_button(ctx.t("proc.btn_none"), "ask"),))
     return [_tagged(ctx.reply(_fit("\n".join(lines)), tuple(rows)), "choices")]
@@ -387,7 +387,7 @@ def reply_to(ctx: Context, text: str, result: MatchResult) -> list[Outgoing]:
         rows: list[tuple[Button, ...]] = [(Button(ctx.t("proc.btn_feedback"), "m:feedback"),)]
         if result.hits and result.coverage >= COMPLAINT_PROCEDURE_COVERAGE and _names_a_procedure(ctx, text):
             top = result.hits[0].procedure  # e.g. a formal khiếu nại
-            rows.append((_button(ctx.t("proc.btn_other", name=_short(_name(ctx, top))), f"o:{ref(top)}"),))
+            rows.append((_button(ctx.t("proc.btn_other", name=short_label(_name(ctx, top))), f"o:{ref(top)}"),))
         rows.append(menu_row(ctx.t))
         return [_tagged(ctx.reply(ctx.t("proc.complaint"), tuple(rows)), "complaint")]
     if result.intent == STATUS:
@@ -493,7 +493,7 @@ def _details(ctx: Context, proc: Procedure, kind: str) -> Outgoing:
     rows: list[tuple[Button, ...]] = []
     if linked:
         lines += ["", ctx.t("proc.linked_title")]
-        rows += [(_button(ctx.t("proc.btn_linked", name=_short(_name(ctx, p))), f"o:{ref(p)}"),) for p in linked]
+        rows += [(_button(ctx.t("proc.btn_linked", name=short_label(_name(ctx, p))), f"o:{ref(p)}"),) for p in linked]
     rows.append((_button(ctx.t("proc.btn_card"), f"o:{ref(proc)}"),))
     rows.append(menu_row(ctx.t))
     return ctx.reply(_fit("\n".join(lines)), tuple(rows))
@@ -537,6 +537,7 @@ def unmatched_command(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(ctx.t("proc.unmatched_empty"))]
     lines = [ctx.t("proc.unmatched_title")]
     lines += [
-        ctx.t("proc.unmatched_item", count=count, question=_short(question, QUESTION_CHARS)) for question, count in rows
+        ctx.t("proc.unmatched_item", count=count, question=short_label(question, QUESTION_CHARS))
+        for question, count in rows
     ]
     return [ctx.reply("\n".join(lines))]

@@ -8,7 +8,7 @@ from handlers.context import ANSWERED_IN, Context
 from handlers.feedback import left_note
 from handlers.keyboards import consent_buttons, main_menu, menu_row
 from handlers.privacy import NOTICE_VERSION
-from handlers.procedure_guide import LABEL_CHARS, agency_lines
+from handlers.procedure_guide import agency_lines, short_label
 from knowledge.models import Agency
 from messaging.types import Button, Outgoing
 from storage.citizens import give_consent, withdraw_consent
@@ -97,8 +97,7 @@ CONTACT_SHOWN = 4  # offices of the directory (the ward's own, listed first) sho
 
 
 def _agency_label(ctx: Context, agency: Agency) -> str:
-    name = agency.name_en if ctx.lang == "en" and agency.name_en else agency.name
-    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1].rstrip() + "…"
+    return short_label(agency.name_en if ctx.lang == "en" and agency.name_en else agency.name)
 
 
 def contact(ctx: Context) -> list[Outgoing]:

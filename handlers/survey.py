@@ -176,10 +176,15 @@ _NO_COMMENT = frozenset(["", "khong", "ko", "k", "kg", "khong co", "ko co", "kho
                          "cam on", "cam on nhieu", "het", "xong", "no", "nothing", "no thanks", "thanks", "thank you"])
 
 
+def _said(text: str) -> list[str]:
+    """The words of a typed answer as compared: folded, commas apart, polite words left out."""
+    return [w for w in fold(text).replace(",", " ").split() if w not in _POLITE]
+
+
 def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
     """What typed text answers: (whether it was solved, as `r:<answer>`; the level, as `s:<level>`), each None
     when the text does not say it."""
-    words = [w for w in fold(ctx.incoming.text or "").replace(",", " ").split() if w not in _POLITE]
+    words = _said(ctx.incoming.text or "")
     typed = " ".join(words)
     if not typed or (len(words) > 4 and not typed.startswith((*_UNSOLVED_STARTS, *_SOLVED_STARTS))):
         return None, None
@@ -309,8 +314,7 @@ def take_comment(ctx: Context) -> list[Outgoing]:
     text = (ctx.incoming.text or "").strip()
     ticket = get_ticket(ctx.session, str(ctx.data.get("survey_code", "")))
     survey = get_survey(ctx.session, ticket, int(ctx.data.get("survey_round", 0))) if ticket else None
-    said = " ".join(w for w in fold(text).replace(",", " ").split() if w not in _POLITE)
-    if said in _NO_COMMENT or ticket is None or survey is None:  # "ok", "không có gì": no comment
+    if " ".join(_said(text)) in _NO_COMMENT or ticket is None or survey is None:  # "ok", "không có gì": no comment
         return _finish(ctx)
     if procedure_guide.asks_a_procedure(ctx, text):  # "lam ho chieu o dau": a question, answered
         ctx.reset()

@@ -71,32 +71,23 @@ def awaiting_answer(session: Session, citizen_id: int, sent_since: datetime) -> 
     return (ticket, survey) if survey.id == (latest_survey(session, ticket) or survey).id else None
 
 
-def record_resolved(session: Session, survey: Survey, answer: str) -> bool:
-    """Store "was it solved?" once; False when it was answered before."""
-    assert answer in RESOLVED_ANSWERS
-    return _set_once(session, survey, "resolved", answer)
-
-
 def change_resolved(session: Session, survey: Survey, answer: str) -> bool:
     """Store or correct "was it solved?" while the level is not given yet; False once it is."""
     assert answer in RESOLVED_ANSWERS
-    result = session.execute(
-        update(Survey).where(col(Survey.id) == survey.id, col(Survey.score).is_(None))
-        .values(resolved=answer).execution_options(synchronize_session=False))
-    session.refresh(survey)
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _set_while_unset(session, survey, "score", resolved=answer)
 
 
 def record_score(session: Session, survey: Survey, score: int) -> bool:
     """Store the satisfaction level once; False when the survey was answered before."""
     assert score in SCORES
-    return _set_once(session, survey, "score", score, answered_at=utcnow())
+    return _set_while_unset(session, survey, "score", score=score, answered_at=utcnow())
 
 
-def _set_once(session: Session, survey: Survey, field: str, value: object, **more: object) -> bool:
+def _set_while_unset(session: Session, survey: Survey, unset: str, **values: object) -> bool:
+    """Write `values` in one statement while the field `unset` is still empty; False when it is not."""
     result = session.execute(
-        update(Survey).where(col(Survey.id) == survey.id, col(getattr(Survey, field)).is_(None))
-        .values({field: value, **more}).execution_options(synchronize_session=False))
+        update(Survey).where(col(Survey.id) == survey.id, col(getattr(Survey, unset)).is_(None))
+        .values(values).execution_options(synchronize_session=False))
     session.refresh(survey)
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -109,7 +100,7 @@ def add_comment(session: Session, survey: Survey, comment: str) -> None:
 
 def mark_reopened(session: Session, survey: Survey) -> bool:
     """Record that the citizen asked to reopen the ticket from this survey; False when they did already."""
-    return _set_once(session, survey, "reopened_at", utcnow())
+    return _set_while_unset(session, survey, "reopened_at", reopened_at=utcnow())
 
 
 def reminders_due(session: Session, sent_before: datetime, limit: int = 500) -> list[Survey]:

@@ -140,7 +140,8 @@ def last_outcome(session: Session, ticket: Ticket) -> str | None:
     return None
 
 
-_LOOSE_CODE = re.compile(r"^([A-Za-z]{1,5})-(\d{4})-(\d{1,6})$")
+CODE_PATTERN = r"([A-Za-z]{1,5})-(\d{4})-(\d{1,6})"  # a ticket code as typed: the number's leading zeros optional
+_LOOSE_CODE = re.compile(f"^{CODE_PATTERN}$")
 
 
 def canonical_code(code: str) -> str:
