@@ -15,7 +15,8 @@ before bulk (`bot.send_budget`). Failures:
 
 A message is marked sent right after the messenger accepted it (the marks that come while one batch is
 being written form the next); a process killed between the two sends that message again. Leases are renewed
-while the process lives, so a live send is never taken over, and a sent mark is never undone.
+while the process lives, so a live send is never taken over, and a sent mark is never undone. A process
+that died on this host (its process id no longer runs) is taken over at start, without waiting out its leases.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import re
+import socket
 import time
 import uuid
 from collections import deque
@@ -43,7 +47,7 @@ from storage.citizens import mark_unreachable
 from storage.clock import utcnow
 from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender", "Progress", "SendLimits", "SenderHub", "Throttle", "new_owner"]
+__all__ = ["OutboxSender", "Progress", "SendLimits", "SenderHub", "Throttle", "dead_here", "new_owner"]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +65,29 @@ Deliver = Callable[[OutboxItem, Throttle, Progress], Awaitable[None]]
 
 
 def new_owner() -> str:
-    """A name for this process's senders, unique across restarts and machines."""
-    return f"sender-{uuid.uuid4().hex[:16]}"
+    """A name for this process's senders, unique across restarts and machines: host, process id, a nonce."""
+    return f"sender-{socket.gethostname()[:32]}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+_OWNER = re.compile(r"sender-(?P<host>.*):(?P<pid>\d+)-[0-9a-f]{12}")
+
+
+def dead_here(owner: str) -> bool:
+    """True when `owner` names a process of this host that no longer runs (killed, crashed).
+
+    A restarted bot then takes its messages over at once instead of waiting out their leases. Anything
+    uncertain (another host, a process id in use again, an older name) counts as alive: the lease decides.
+    """
+    found = _OWNER.fullmatch(owner)
+    if found is None or found["host"] != socket.gethostname()[:32] or int(found["pid"]) == os.getpid():
+        return False
+    try:
+        os.kill(int(found["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive under another user, or cannot tell
+        return False
+    return False
 
 
 @dataclass
@@ -451,6 +476,8 @@ class OutboxSender:
     async def _poll_loop(self) -> None:
         """Claim what is due in the queue (bulk, retries, messages of a process that died)."""
         failing = False
+        with contextlib.suppress(SQLAlchemyError):
+            await asyncio.to_thread(self._take_over_dead)
         while not self._stopping:
             self._poll_event.clear()
             room = self.claim_window - self._polled
@@ -470,6 +497,15 @@ class OutboxSender:
                     failing = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poll_event.wait(), self.poll_interval)
+
+    def _take_over_dead(self) -> None:
+        """Give back at once what processes of this host that died (kill -9, a crash) still hold."""
+        for owner in outbox.holding_owners(self.engine):
+            if dead_here(owner):
+                count = outbox.release_owner(self.engine, owner)
+                if count:
+                    log.warning("outbox %s: %d messages of a process that died are sent now", self.platform,
+                                count)
 
     def _queue_mark(self, kind: str, args: tuple[Any, ...]) -> None:
         self._marks.append((kind, args))

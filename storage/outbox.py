@@ -226,6 +226,23 @@ def note_error(engine: Engine, item_id: int, error: str) -> None:
             last_error=error[:1000], attempts=OutboxMessage.attempts + 1)
 
 
+def holding_owners(engine: Engine) -> set[str]:
+    """The owners that hold messages now (live senders, or dead ones whose leases have not run out)."""
+    with Session(engine) as session:
+        return set(session.execute(select(OutboxMessage.owner).where(OutboxMessage.status == SENDING)
+                                   .distinct()).scalars()) - {None}
+
+
+def release_owner(engine: Engine, owner: str) -> int:
+    """Give back at once everything `owner` holds (a process known to be dead); returns how many."""
+    with Session(engine) as session:
+        result = session.execute(
+            update(OutboxMessage).where(OutboxMessage.owner == owner, OutboxMessage.status == SENDING)
+            .values(status=PENDING, owner=None, next_attempt_at=utcnow()))
+        session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def renew(engine: Engine, owner: str, lease_seconds: float) -> int:
     """Extend the lease of every message `owner` holds; returns how many it holds."""
     with Session(engine) as session:

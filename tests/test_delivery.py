@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -16,7 +19,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.delivery_errors import Fatal
-from bot.outbox_sender import OutboxSender
+from bot.outbox_sender import OutboxSender, dead_here
 from bot.send_budget import SendLimits
 from bot.telegram.aiogram_runtime import AiogramRuntime
 from bot.telegram.service import make_outbox_sender, run_telegram
@@ -259,3 +262,40 @@ async def test_messages_held_by_a_stopping_sender_go_back_to_the_queue(tmp_path:
         sent = len(tg.sent)
         counts = outbox.status_counts(engine)
         assert counts.get("sent", 0) == sent and counts.get("pending", 0) == 20 - sent
+
+
+def test_a_process_of_this_host_that_died_is_known_dead_and_a_live_or_foreign_one_is_not() -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = socket.gethostname()
+    assert dead_here(f"sender-{host}:{ended.pid}-{'a' * 12}")
+    assert not dead_here(f"sender-{host}:{os.getppid()}-{'a' * 12}")  # alive
+    assert not dead_here(f"sender-{host}:{os.getpid()}-{'a' * 12}")  # this process
+    assert not dead_here(f"sender-another-host:{ended.pid}-{'a' * 12}")
+    assert not dead_here("sender-0123456789abcdef")  # a name of the old form: the lease decides
+
+
+async def test_a_restarted_sender_takes_over_what_a_dead_process_of_this_host_held_without_waiting(
+        any_engine: Any) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    with session_scope(any_engine) as session:
+        outbox.enqueue(session, "telegram", "5", Outgoing("trả lời").to_dict(), outbox.ANSWER)
+        outbox.enqueue(session, "telegram", "6", Outgoing("trả lời").to_dict(), outbox.ANSWER)
+    dead = f"sender-{socket.gethostname()}:{ended.pid}-{'b' * 12}"
+    outbox.claim_due(any_engine, "telegram", limit=1, owner=dead, lease_seconds=600)
+    outbox.claim_due(any_engine, "telegram", limit=1, owner="sender-elsewhere:1-" + "c" * 12, lease_seconds=600)
+    delivered: list[str] = []
+
+    async def deliver(item: Any, throttle: Any, progress: Any) -> None:
+        delivered.append(item.chat_id)
+
+    sender = OutboxSender(any_engine, "telegram", deliver, SendLimits(enabled=False), poll_interval=0.05)
+    sender.start()
+    deadline = time.monotonic() + 10
+    while not delivered and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    await sender.shutdown()
+    assert delivered == ["5"]  # the other host's message waits for its lease
+    assert outbox.status_counts(any_engine) == {"sent": 1, "sending": 1}
