@@ -1,5 +1,5 @@
-"""Faults for real: kill -9 the bot process during conversations and delivery, restart our own PostgreSQL
-under load, scan the log of a whole scenario for what must never be written. PostgreSQL throughout."""
+"""Faults for real: kill -9 the bot process during conversations and delivery (SQLite and PostgreSQL),
+restart our own PostgreSQL under load, scan the log of a whole scenario for what must never be written."""
 
 from __future__ import annotations
 
@@ -86,15 +86,26 @@ def consistent(engine: Any) -> None:
                        for p in posts), ticket.code
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kill_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The kill test's database: a SQLite file (migrated by the bot), then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
 async def test_kill_9_during_conversations_and_delivery_loses_no_ticket_and_no_answer(
-        pg_url: str, tmp_path: Path) -> None:
+        kill_db_url: str, tmp_path: Path) -> None:
+    url = kill_db_url
     async with FakeTelegram(limits=FloodLimits(group_per_minute=600)) as tg:
         tg.add_group(GROUP, "Tổ tiếp nhận")
         tg.add_private_chat(STAFF)
         citizens = [70_000 + i for i in range(KILL_CITIZENS)]
         for chat in citizens:
             tg.add_private_chat(chat)
-        bot = BotProcess(bot_env(tg, pg_url, telegram_group_messages_per_minute=600), tmp_path / "bot.log")
+        # the default lease: a restart on this host takes over at once what the killed process held
+        bot = BotProcess(bot_env(tg, url, telegram_group_messages_per_minute=600, outbox_lease_seconds=15),
+                         tmp_path / "bot.log")
         await bot.start(tg)
 
         async def killer(times: list[float]) -> None:
@@ -127,7 +138,7 @@ async def test_kill_9_during_conversations_and_delivery_loses_no_ticket_and_no_a
         twice_replies = sum(received[(chat, r)] - 1 for (chat, _), r in replies.items() if received[(chat, r)] > 1)
         twice_all = sum(n - 1 for n in received.values() if n > 1)
         status = await bot.stop()
-    engine = make_engine(pg_url)
+    engine = make_engine(url)
     with Session(engine) as s:
         tickets = s.exec(select(Ticket)).all()
         assert sorted(t.code for t in tickets) == sorted(codes.values())
