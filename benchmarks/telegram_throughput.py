@@ -41,7 +41,7 @@ from bot.send_budget import SendLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram.aiogram_runtime import AiogramRuntime  # noqa: E402
 from bot.telegram.service import make_outbox_sender  # noqa: E402
-from bot.telegram.workers import WorkerPool  # noqa: E402
+from bot.telegram.workers import WorkerPool, worker_count  # noqa: E402
 from handlers.categories import categories  # noqa: E402
 from messaging.types import Outgoing  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -351,7 +351,7 @@ async def main() -> None:
     parser.add_argument("--skip-outbox", action="store_true")
     parser.add_argument("--only-outbox", action="store_true")
     parser.add_argument("--workers", type=int, default=2,
-                        help="also run PostgreSQL with TELEGRAM_WORKERS=N dispatcher processes (0: skip)")
+                        help="also run PostgreSQL with N dispatcher processes (besides auto and 0)")
     parser.add_argument("--no-question", action="store_true",
                         help="leave the procedure question out (its cost is the knowledge matcher's)")
     args = parser.parse_args()
@@ -380,24 +380,18 @@ async def main() -> None:
             await run_outbox(args.outbox_messages, engine)
         engine.dispose()
     if not args.skip_pg:
-        made = pg_engine(args.pg)
-        if made is not None:
+        auto = worker_count(settings_for(args.pg))
+        variants = [(f"PostgreSQL, default (TELEGRAM_WORKERS=auto: {auto})", auto)]
+        variants += [(f"PostgreSQL, TELEGRAM_WORKERS={n}", n) for n in sorted({0, args.workers} - {auto})]
+        for label, workers in variants:
+            made = pg_engine(args.pg)  # a fresh schema each: update ids restart at 1 and would be repeats
+            if made is None:
+                break
             engine, schema = made
             try:
-                url = schema_url(args.pg, schema)
-                pg = await run_bot(engine, url, args.citizens, steps)
-                print(pg.line("feedback bot, PostgreSQL"))
-                runs.append(("PostgreSQL", pg))
-            finally:
-                engine.dispose()
-                drop_schema(args.pg, schema)
-        made = pg_engine(args.pg) if args.workers and made is not None else None
-        if made is not None:  # a fresh schema: update ids restart at 1 and would be taken as repeats
-            engine, schema = made
-            try:
-                pgw = await run_bot(engine, schema_url(args.pg, schema), args.citizens, steps, args.workers)
-                print(pgw.line(f"  ... TELEGRAM_WORKERS={args.workers}"))
-                runs.append((f"PostgreSQL, TELEGRAM_WORKERS={args.workers}", pgw))
+                pg = await run_bot(engine, schema_url(args.pg, schema), args.citizens, steps, workers)
+                print(pg.line(label[:30]))
+                runs.append((label, pg))
             finally:
                 engine.dispose()
                 drop_schema(args.pg, schema)
@@ -406,7 +400,7 @@ async def main() -> None:
     reference = (echo.rate + again.rate) / 2
     print(f"ratio to the echo bot's mean rate ({reference:.1f} upd/s); goal on PostgreSQL: at least 0.5")
     for label, measure in runs:
-        print(f"  {label:<36} {measure.rate / reference:.2f}")
+        print(f"  {label:<48} {measure.rate / reference:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     telegram_webhook_path: str = "/telegram/webhook"
     telegram_staff_chat_id: str | None = None
     telegram_admin_ids: IdList = Field(default_factory=list)
-    telegram_workers: int = 0
+    telegram_workers: Annotated[int, Field(ge=0)] | Literal["auto"] = "auto"
 
     zalo_access_token: str | None = None
     zalo_app_id: str | None = None

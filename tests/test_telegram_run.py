@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from bot.run import configured_services, serve
 from bot.settings import Settings
+from bot.telegram.workers import worker_count
 from tests.fake_telegram.harness import database_url, sqlite_app, telegram_settings
 from tests.fake_telegram.limits import FloodLimits
 from tests.fake_telegram.server import FakeTelegram
@@ -30,3 +32,23 @@ async def test_serve_runs_telegram_polling_and_stops_on_request(tmp_path: Any, c
         stop.set()
         await asyncio.wait_for(task, 30)
         assert tg.calls_of("deleteWebhook") and tg.calls_of("setMyCommands")
+
+
+def test_workers_auto_takes_one_process_on_postgresql_with_two_cpus(monkeypatch: Any) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    pg = Settings(_env_file=None, database_url="postgresql+psycopg://u@h/db")  # type: ignore[call-arg]
+    assert pg.telegram_workers == "auto" and worker_count(pg) == 1
+
+
+def test_workers_auto_takes_none_on_sqlite_or_one_cpu(monkeypatch: Any) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert worker_count(Settings(_env_file=None, database_url="sqlite:///x.db")) == 0  # type: ignore[call-arg]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert worker_count(Settings(_env_file=None, database_url="postgresql+psycopg://u@h/db")) == 0  # type: ignore[call-arg]
+
+
+def test_workers_set_as_a_number_are_taken_as_they_are(monkeypatch: Any) -> None:
+    monkeypatch.setenv("TELEGRAM_WORKERS", "3")
+    assert worker_count(Settings(_env_file=None)) == 3  # type: ignore[call-arg]
+    monkeypatch.setenv("TELEGRAM_WORKERS", "0")
+    assert worker_count(Settings(_env_file=None, database_url="postgresql+psycopg://u@h/db")) == 0  # type: ignore[call-arg]

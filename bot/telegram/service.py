@@ -12,7 +12,7 @@ from bot.telegram.commands import register_commands
 from bot.telegram.convert import PLATFORM
 from bot.telegram.runtime import Runtime
 from bot.telegram.webhook import default_secret, start_webhook_server
-from bot.telegram.workers import WorkerPool
+from bot.telegram.workers import WorkerPool, worker_count
 from handlers.categories import staff_chats
 from messaging.types import Outgoing
 from storage.outbox import OutboxItem
@@ -60,7 +60,7 @@ async def run_telegram(app: Any, stop: asyncio.Event, runtime: Runtime | None = 
     sender = sender or make_outbox_sender(runtime, telegram_limits(s), shared_budget=s.delivery_budget != "memory",
                                           keep_sent_hours=s.outbox_keep_sent_hours)
     await runtime.retrying(stop, "start", runtime.start)
-    workers = s.telegram_workers
+    workers = worker_count(s)
     if workers and runtime.workers is None:
         runtime.workers = WorkerPool(s, workers)
         await runtime.workers.warm_up()

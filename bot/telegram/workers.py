@@ -1,14 +1,19 @@
-"""Optional dispatcher worker processes (TELEGRAM_WORKERS > 0).
+"""Dispatcher worker processes (TELEGRAM_WORKERS: a number, or `auto`).
 
 The dispatcher is synchronous and CPU-bound (ORM, matching): in threads it shares one GIL with the event
 loop. With workers, each update is handled in one of N processes, always the same one for a chat, so a
-chat's updates stay in order and its flood guard sees all of them.
+chat's updates stay in order and its flood guard sees all of them. `auto` (the default) takes one worker on
+PostgreSQL with two or more CPUs, where it pays (about 1.2 times the updates a second, for about 130 MB and
+one second more at start), and none on SQLite (one writer: the threads are as fast) or one CPU.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
+import threading
+import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -22,15 +27,32 @@ _app: Any = None
 
 def _init(settings_data: dict[str, Any]) -> None:
     global _app
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     from bot.app import build_app
     from bot.settings import Settings
 
     _app = build_app(Settings(_env_file=None, **settings_data), migrate=False)  # type: ignore[call-arg]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this worker within half a second of its bot process's death (kill -9 leaves no orphan behind)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _answer_many(batch: list[Incoming], lease: Lease | None) -> list[Outcome]:
     """In a worker: each update's stored answers, claimed for the parent's senders, in order (few transactions)."""
     return run_together(lambda msgs: _app.dispatcher.answer_many(msgs, lease), batch)
+
+
+def worker_count(settings: Any) -> int:
+    """How many worker processes TELEGRAM_WORKERS asks for on this machine and database."""
+    wanted = settings.telegram_workers
+    if wanted != "auto":
+        return int(wanted)
+    postgres = settings.effective_database_url.startswith("postgresql")
+    return 1 if postgres and (os.cpu_count() or 1) >= 2 else 0
 
 
 class WorkerPool:

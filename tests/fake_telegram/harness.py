@@ -35,6 +35,7 @@ def telegram_settings(tg: FakeTelegram, database_url: str, framework: str = "aio
         database_url=database_url, telegram_bot_token=tg.token, telegram_api_base=tg.api_base,
         telegram_framework=framework, telegram_staff_chat_id=staff_chat_id,
         telegram_admin_ids=list(admin_ids), admin_ids=[], flood_max_messages=10_000,
+        telegram_workers=0,  # in-process unless a test asks for workers (time travel patches this process)
     )
     if webhook:
         port = free_port()
