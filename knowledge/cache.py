@@ -13,7 +13,7 @@ from typing import Any
 from knowledge.loader import DATA_DIR, KnowledgeBase, procedure_files
 
 CACHE_FILE = "lexical.pkl"
-CACHE_VERSION = "lexical-v17"  # change when the index layout or its text processing changes
+CACHE_VERSION = "lexical-v19"  # change when the index layout or its text processing changes
 
 
 def fingerprint(kb: KnowledgeBase) -> str | None:

@@ -38,6 +38,25 @@ def field_values(proc: Procedure, field: str) -> list[str]:
     raise KeyError(field)
 
 
+def _acronym_expansions() -> dict[str, list[str]]:
+    from knowledge.lexicon import REPLACE  # the lexicon's reviewed abbreviations
+
+    found: dict[str, list[str]] = {}
+    for short, long in REPLACE.items():
+        words = normalize(long).split()
+        if len(short) >= 3 and len(words) == len(short) and "".join(fold_word(w)[0] for w in words) == short:
+            found[short] = words
+    return found
+
+
+_EXPANSIONS = _acronym_expansions()
+
+
+def spelled_out(words: Sequence[str]) -> list[list[str]]:
+    """The written-out forms of the lexicon's acronyms among `words` ("bhxh" -> bảo hiểm xã hội)."""
+    return [_EXPANSIONS[w] for w in dict.fromkeys(fold_word(w) for w in words) if w in _EXPANSIONS]
+
+
 def terms_of(words: Sequence[str], marked: bool) -> list[str]:
     """Index terms of a syllable sequence: folded syllables and pairs, plus marked ones if asked."""
     folded = [fold_word(w) for w in words]
@@ -164,6 +183,9 @@ class FieldIndex:
                 owner.append(doc)
                 lengths.append(len(words))
                 counts = Counter(terms_of(words, marked=True))
+                if field == "name":  # the official "sổ BHXH" is also found by "sổ bảo hiểm xã hội"
+                    for expansion in spelled_out(words):
+                        counts.update(terms_of(expansion, marked=True))
                 for term, tf in counts.items():
                     row = rows.get(term)
                     if row is None:

@@ -96,3 +96,14 @@ def test_a_repeated_question_term_weighs_as_one_term_with_the_summed_weight():
     index = FieldIndex(load_knowledge_base().procedures)
     twice = index.score([("khai", 1.0), ("sinh", 0.5), ("khai", 1.0)])
     assert twice.tolist() == pytest.approx(index.score([("khai", 2.0), ("sinh", 0.5)]).tolist())
+
+
+def test_a_name_written_with_an_acronym_is_found_by_the_words_it_stands_for(tmp_path: Path):
+    procs = fixture_procedures()[:2]
+    procs[0].update(id="t.so", name="Cấp lại sổ BHXH", keywords=["cấp lại sổ bhxh", "mất sổ bhxh"],
+                    phrasings=["làm mất sổ bhxh thì làm lại ở đâu"])
+    procs[1].update(id="t.mot-lan", name="Hưởng bảo hiểm xã hội một lần", keywords=["rút bảo hiểm xã hội"],
+                    phrasings=["nghỉ việc muốn rút bảo hiểm xã hội"])
+    matcher = Matcher(load_knowledge_base(write_kb(tmp_path, procs)), semantic=False)
+    assert matcher.search("cấp lại sổ bảo hiểm xã hội").hits[0].procedure.id == "t.so"
+    assert matcher.search("cap lai so bhxh").hits[0].procedure.id == "t.so"
