@@ -20,6 +20,7 @@ from sqlalchemy import Engine, delete, exists, func, insert, or_, select, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from messaging.types import by_fields
 from storage.clock import utcnow
 from storage.models import OutboxMessage
 
@@ -39,6 +40,8 @@ class OutboxItem:
     `claimed` False: it is stored but left for the sender that claims it in its chat's order.
     """
 
+    __reduce__ = by_fields
+
     id: int | None
     platform: str
     chat_id: str
@@ -52,6 +55,8 @@ class OutboxItem:
 @dataclass(frozen=True, slots=True)
 class Lease:
     """Who claims new messages at once (a sender process) for which platforms, and for how long."""
+
+    __reduce__ = by_fields
 
     owner: str
     seconds: float

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import threading
 from concurrent.futures import Future
 
 import pytest
 
 from bot.batched_calls import BatchedCalls, Outcome, TurnBatches
+from messaging.types import Attachment, AttachmentKind, Incoming, Location
+from storage.outbox import Lease, OutboxItem
 
 
 async def test_each_caller_gets_the_result_of_its_own_argument() -> None:
@@ -99,3 +102,11 @@ async def test_routed_calls_go_to_their_lane_in_one_hand_off_per_lane() -> None:
     calls: TurnBatches[int, int] = TurnBatches(3, hand_over, route=lambda n: n % 3)
     assert await asyncio.gather(*(calls(n) for n in range(9))) == [n * 10 + n % 3 for n in range(9)]
     assert sorted(handed) == [(0, [0, 3, 6]), (1, [1, 4, 7]), (2, [2, 5, 8])]
+
+
+def test_messages_cross_to_worker_processes_and_back_unchanged() -> None:
+    incoming = Incoming("telegram", "7", "7", text="dk khai sinh", attachments=(Attachment(AttachmentKind.PHOTO, "f"),),
+                        location=Location(10.5, 106.7))
+    item = OutboxItem(3, "telegram", "7", {"text": "Xin chào", "buttons": [[["Có", "y"]]]}, 1, 0, "12", False)
+    lease = Lease("sender-h:1-abc", 15.0, frozenset({"telegram"}))
+    assert pickle.loads(pickle.dumps([incoming, item, lease])) == [incoming, item, lease]
