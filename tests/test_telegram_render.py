@@ -62,6 +62,12 @@ def test_share_contact_request_adds_one_time_reply_keyboard_after_inline_buttons
     assert keyboard["keyboard"][0][0]["request_contact"] is True and keyboard["one_time_keyboard"] is True
 
 
+def test_the_message_that_brings_the_share_location_keyboard_says_what_it_is_for() -> None:
+    out = Outgoing("Sự việc ở đâu?", buttons=((Button("Bỏ qua", "fb:skip"),),), request_location=True)
+    _, second = message_calls(out, "42")
+    assert second.params["text"] == "👇 Hoặc bấm nút «📍 Gửi vị trí» ở cuối màn hình để gửi vị trí."
+
+
 def test_topic_name_has_code_and_category_within_128_chars() -> None:
     assert topic_name("PA-2026-0001", "Môi trường") == "PA-2026-0001 · Môi trường"
     assert len(topic_name("PA-1", "x" * 300)) == 128

@@ -140,9 +140,12 @@ def message_calls(out: Outgoing, chat_id: str, thread_id: str | None = None,
         calls.append(ApiCall("sendMessage", params))
     if inline is not None and not chunks:
         calls.append(ApiCall("sendMessage", {**base, "text": "…", "reply_markup": inline}))
-    if reply is not None:
+    if reply is not None:  # the keyboard comes with a message of its own: say what it is for
         label = reply["keyboard"][0][0]["text"]
-        calls.append(ApiCall("sendMessage", {**base, "text": label, "reply_markup": reply}))
+        lang = str(out.meta.get("lang") or "vi")
+        hint = "btn.share_phone_hint" if out.request_contact else "btn.share_location_hint"
+        text = translate(lang, hint, label=label)
+        calls.append(ApiCall("sendMessage", {**base, "text": text, "reply_markup": reply}))
     for att in out.attachments:
         if att.kind == AttachmentKind.PHOTO:
             calls.append(ApiCall("sendPhoto", {**base, "photo": att.file_id}))
