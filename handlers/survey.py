@@ -155,8 +155,8 @@ _POLITE = frozenset(["a", "nhe", "nha", "ad", "ban", "em", "anh", "chi", "please
 # ("chưa giải quyết gì cả", "vẫn còn rác": not solved).
 _SOLVED_SAYINGS = {"xong": "yes", "xong roi": "yes", "da xong": "yes", "da giai quyet": "yes", "giai quyet roi": "yes",
                    "duoc roi": "yes", "dc roi": "yes", "roi a": "yes", "tam duoc": "partly", "mot chut": "partly",
-                   "chua het": "partly", "chua xong han": "partly", "khong": "no", "ko": "no", "van chua": "no",
-                   "chua duoc": "no"}
+                   "mot phan": "partly", "mot phan thoi": "partly", "chua het": "partly", "chua xong han": "partly",
+                   "khong": "no", "ko": "no", "van chua": "no", "chua duoc": "no"}
 _UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay")
 _SOLVED_STARTS = ("da xong", "da sua", "da giai quyet", "da duoc giai quyet", "da khac phuc", "da duoc xu ly",
                   "da xu ly", "xong roi", "giai quyet roi", "da thay", "da lam", "da don", "da sach", "da het",

@@ -39,7 +39,7 @@ def test_resolving_a_ticket_asks_its_citizen_whether_the_problem_was_solved(citi
     code = resolved_ticket(citizen, staff)
     survey = show_latest(engine, citizen)
     assert code in survey.text and "đã được giải quyết chưa" in survey.text
-    assert citizen.labels() == ["✅ Rồi", "➗ Một phần", "❌ Chưa"]
+    assert citizen.labels() == ["✅ Rồi", "🟡 Mới một phần", "❌ Chưa"]
 
 
 def test_a_solved_problem_is_rated_on_five_levels_then_a_comment_reaches_staff(citizen: Chat, staff: Chat,
@@ -96,6 +96,14 @@ def test_answers_typed_instead_of_pressed_are_recorded(citizen: Chat, staff: Cha
     citizen.say("Hài lòng")
     assert "góp ý thêm" in citizen.text
     assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 4)]
+
+
+def test_a_typed_mot_phan_answers_partly_solved(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.say("một phần thôi")
+    citizen.say("Bình thường")
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("partly", 3)]
 
 
 def test_a_level_typed_while_asked_whether_it_was_solved_is_recorded(citizen: Chat, staff: Chat, engine) -> None:
