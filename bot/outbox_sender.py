@@ -64,9 +64,13 @@ class Progress:
 Deliver = Callable[[OutboxItem, Throttle, Progress], Awaitable[None]]
 
 
+def _host() -> str:
+    return socket.gethostname()[:32]  # an owner name fits its 64-character column
+
+
 def new_owner() -> str:
     """A name for this process's senders, unique across restarts and machines: host, process id, a nonce."""
-    return f"sender-{socket.gethostname()[:32]}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    return f"sender-{_host()}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
 _OWNER = re.compile(r"sender-(?P<host>.*):(?P<pid>\d+)-[0-9a-f]{12}")
@@ -79,7 +83,7 @@ def dead_here(owner: str) -> bool:
     uncertain (another host, a process id in use again, an older name) counts as alive: the lease decides.
     """
     found = _OWNER.fullmatch(owner)
-    if found is None or found["host"] != socket.gethostname()[:32] or int(found["pid"]) == os.getpid():
+    if found is None or found["host"] != _host() or int(found["pid"]) == os.getpid():
         return False
     try:
         os.kill(int(found["pid"]), 0)

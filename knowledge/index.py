@@ -12,6 +12,7 @@ import numpy as np
 from knowledge.models import Procedure
 from knowledge.normalize import fold_word, normalize
 from knowledge.postings import DocTerms, TermSet, index_type, spans
+from knowledge.query import spelled_out
 from knowledge.weights import weight
 
 # Field name -> weight (`field.<name>` in the weights table). Multi-valued fields score as the best of their values.
@@ -36,25 +37,6 @@ def field_values(proc: Procedure, field: str) -> list[str]:
     if field == "result":
         return [proc.result[:200]] if proc.result else []
     raise KeyError(field)
-
-
-def _acronym_expansions() -> dict[str, list[str]]:
-    from knowledge.lexicon import REPLACE  # the lexicon's reviewed abbreviations
-
-    found: dict[str, list[str]] = {}
-    for short, long in REPLACE.items():
-        words = normalize(long).split()
-        if len(short) >= 3 and len(words) == len(short) and "".join(fold_word(w)[0] for w in words) == short:
-            found[short] = words
-    return found
-
-
-_EXPANSIONS = _acronym_expansions()
-
-
-def spelled_out(words: Sequence[str]) -> list[list[str]]:
-    """The written-out forms of the lexicon's acronyms among `words` ("bhxh" -> bảo hiểm xã hội)."""
-    return [_EXPANSIONS[w] for w in dict.fromkeys(fold_word(w) for w in words) if w in _EXPANSIONS]
 
 
 def terms_of(words: Sequence[str], marked: bool) -> list[str]:

@@ -26,6 +26,12 @@ _ACRONYMS = {
 }
 _MAX_ACRONYM = max((len(v.split()) for v in _ACRONYMS), default=0)
 _ACRONYM_STARTS = {v.split()[0] for v in _ACRONYMS}  # a phrase can only start with one of these words
+_SPELLED_OUT = {k: v.split() for v, k in _ACRONYMS.items()}
+
+
+def spelled_out(words: list[str]) -> list[list[str]]:
+    """The written-out forms of the acronyms among `words` ("bhxh" -> bảo hiểm xã hội), for the index."""
+    return [_SPELLED_OUT[w] for w in dict.fromkeys(fold_word(w) for w in words) if w in _SPELLED_OUT]
 
 
 def acronyms_of(words: list[str]) -> list[str]:
