@@ -346,8 +346,9 @@ def cmd_staff(ctx: Context, args: str) -> list[Outgoing]:
         if not members:
             return [ctx.reply(ctx.t("staff.list_empty"))]
         lines = "\n".join(
-            f"• {m.platform}:{m.user_id} {m.name or ''}{' @' + m.username if m.username else ''}"
-            f"{ctx.t('staff.admin_mark') if m.is_admin else ''}" for m in members
+            "• " + " ".join(part for part in (f"{m.platform}:{m.user_id}", m.name or "",
+                                               f"@{m.username}" if m.username else "") if part)
+            + (ctx.t("staff.admin_mark") if m.is_admin else "") for m in members
         )
         return [ctx.reply(ctx.t("staff.list", lines=lines))]
     if action not in ("add", "remove", "admin"):
@@ -365,9 +366,10 @@ def cmd_staff(ctx: Context, args: str) -> list[Outgoing]:
         remove_staff(ctx.session, member)
         return [ctx.reply(ctx.t("staff.removed", who=ref))]
     known = get_citizen(ctx.session, platform, user)
-    add_staff(ctx.session, platform, user, name=name.strip() or (known.display_name if known else None),
+    name = name.strip() or (known.display_name if known else None) or ""
+    add_staff(ctx.session, platform, user, name=name or None,
               username=known.username if known else None, is_admin=action == "admin", added_by=ctx.actor)
-    return [ctx.reply(ctx.t("staff.added", who=f"{platform}:{user}"))]
+    return [ctx.reply(ctx.t("staff.added", who=f"{name} ({platform}:{user})" if name else f"{platform}:{user}"))]
 
 
 COMMANDS: dict[str, Command] = {

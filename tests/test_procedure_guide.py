@@ -427,3 +427,10 @@ def test_every_curated_procedure_has_its_card_facts_in_english():
         assert proc.fee_en and proc.processing_time_en, proc.id
         assert len(proc.documents_en) == len(proc.documents), proc.id
         assert bool(proc.note_en) == bool(proc.note), proc.id
+
+
+def test_a_foreigners_stay_is_redirected_to_the_police_but_a_citizens_stay_is_the_wards_procedure(shipped_person):
+    shipped_person.say("chong toi nguoi han quoc muon dang ky tam tru cho nguoi nuoc ngoai o phuong")
+    assert "Công an phường" in shipped_person.text and "Quản lý xuất nhập cảnh" in shipped_person.text
+    shipped_person.say("dang ky tam tru cho nguoi thue tro")
+    assert "📋 Đăng ký tạm trú" in shipped_person.text

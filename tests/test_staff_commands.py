@@ -149,7 +149,7 @@ def test_staff_command_without_arguments_shows_usage(staff: Chat) -> None:
 
 def test_only_admins_manage_the_staff_list(dispatcher: Dispatcher, staff: Chat) -> None:
     staff.say("/staff add 77 Trần Thị Mai")
-    assert "Đã thêm cán bộ console:77" in staff.text
+    assert "Đã thêm cán bộ Trần Thị Mai (console:77)" in staff.text
     member = Chat(dispatcher, "77", chat_id="staff", is_group=True)
     member.say("/staff add 78")
     assert "chỉ dành cho quản trị viên" in member.text
@@ -158,6 +158,13 @@ def test_only_admins_manage_the_staff_list(dispatcher: Dispatcher, staff: Chat) 
     staff.say("/staff remove 77")
     member.say("/tickets")
     assert "chỉ dành cho cán bộ" in member.text
+
+
+def test_staff_list_shows_a_member_without_a_name_without_a_gap(staff: Chat) -> None:
+    staff.say("/staff add 79")
+    assert "Đã thêm cán bộ console:79." in staff.text
+    staff.say("/staff list")
+    assert "• console:79\n" in staff.text + "\n"
 
 
 def test_banned_citizen_is_told_politely_and_unban_restores_access(citizen: Chat, staff: Chat) -> None:
