@@ -176,15 +176,32 @@ _NO_COMMENT = frozenset(["", "khong", "ko", "k", "kg", "khong co", "ko co", "kho
                          "cam on", "cam on nhieu", "het", "xong", "no", "nothing", "no thanks", "thanks", "thank you"])
 
 
+# Chat spellings of "không" and "được" ("ko hai long lam": không hài lòng lắm), compared as the words they stand for
+_CHAT_WORDS = {"ko": "khong", "k": "khong", "kg": "khong", "kh": "khong", "khg": "khong", "hok": "khong",
+               "hong": "khong", "hem": "khong", "dc": "duoc", "dk": "duoc", "chx": "chua"}
+_CLAUSE_END = re.compile(r"[,.;!:\-–]")
+
+
 def _said(text: str) -> list[str]:
-    """The words of a typed answer as compared: folded, commas apart, polite words left out."""
-    return [w for w in fold(text).replace(",", " ").split() if w not in _POLITE]
+    """The words of a typed answer as compared: folded, commas apart, polite words left out, chat spellings read."""
+    return [_CHAT_WORDS.get(w, w) for w in fold(text).replace(",", " ").split() if w not in _POLITE]
 
 
-def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
+def _opening_answer(text: str) -> tuple[str, str] | None:
+    """A longer message that opens with an answer ("chưa, tối qua vẫn hát đến 12h"): the opening clause and the
+    rest (what the citizen adds), or None when it opens otherwise or says nothing more."""
+    found = _CLAUSE_END.search(text)
+    if found is None:
+        return None
+    opening, rest = text[: found.start()], text[found.end():].strip()
+    words = _said(opening)
+    return (opening, rest) if rest and 0 < len(words) <= 4 else None
+
+
+def _typed_actions(ctx: Context, text: str | None = None) -> tuple[str | None, str | None]:
     """What typed text answers: (whether it was solved, as `r:<answer>`; the level, as `s:<level>`), each None
     when the text does not say it."""
-    words = _said(ctx.incoming.text or "")
+    words = _said(ctx.incoming.text or "" if text is None else text)
     typed = " ".join(words)
     if not typed or (len(words) > 4 and not typed.startswith((*_UNSOLVED_STARTS, *_SOLVED_STARTS))):
         return None, None
@@ -197,7 +214,7 @@ def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
     if resolved is None and typed.startswith(_UNSOLVED_STARTS):
         resolved = "r:no"
     if (resolved is None and typed.startswith(_SOLVED_STARTS) and not {"chua", "van"} & set(words)
-            and not looks_like_question(ctx.incoming.text or "")):
+            and not looks_like_question(ctx.incoming.text or "" if text is None else text)):
         resolved = "r:yes"  # "đã xử lý chưa?" asks, it does not answer
     stars = _STARS.match(typed)
     if level is None and (typed in _LEVEL_OF or stars):
@@ -207,19 +224,25 @@ def _typed_actions(ctx: Context) -> tuple[str | None, str | None]:
 
 def _bare_no(ctx: Context) -> bool:
     """Whether the text is a bare "no" ("không", "ko ạ")."""
-    return " ".join(w for w in fold(ctx.incoming.text or "").split() if w not in _POLITE) in ("khong", "ko", "k", "no")
+    return " ".join(_said(ctx.incoming.text or "")) in ("khong", "no")
 
 
 def typed_answer(ctx: Context) -> list[Outgoing] | None:
     """A survey answer typed instead of pressed ("hai long", "Rất hài lòng ạ", "tot", "5 sao", "chua" to correct
     a mis-tapped "Rồi"), when the citizen has a survey waiting; None when the text is no answer or nothing waits."""
     resolved, level = _typed_actions(ctx)
+    added = ""
+    if resolved is None and level is None and (opening := _opening_answer(ctx.incoming.text or "")):
+        resolved, level = _typed_actions(ctx, opening[0])  # "chưa, tối qua vẫn hát": "chưa", and what it adds
+        added = opening[1]
     if (resolved is None and level is None) or ctx.citizen.id is None:
         return None
     waiting = awaiting_answer(ctx.session, ctx.citizen.id, utcnow() - TYPED_ANSWER_WINDOW)
     if waiting is None:
         return None
     ticket, survey = waiting
+    if added:
+        _keep_comment(ctx, ticket, survey, added)
     first = survey.resolved is None  # "was it solved?" waits: an answer to it comes first
     if not first and level is None and _bare_no(ctx):  # "không" to "how satisfied?": not satisfied
         level = "s:2"
@@ -319,6 +342,14 @@ def take_comment(ctx: Context) -> list[Outgoing]:
     if procedure_guide.asks_a_procedure(ctx, text):  # "lam ho chieu o dau": a question, answered
         ctx.reset()
         return [ctx.reply(ctx.t("survey.thanks")), *procedure_guide.answer_question(ctx, text)]
+    _keep_comment(ctx, ticket, survey, text)
+    ctx.reset()
+    rows = ((Button(ctx.t("btn.sv_reopen"), _data(ticket, survey, "reopen")),),) if _can_reopen(ticket, survey) else ()
+    return [ctx.reply(ctx.t("survey.comment_thanks"), rows + main_menu(ctx.t))]
+
+
+def _keep_comment(ctx: Context, ticket: Ticket, survey: Survey, text: str) -> None:
+    """Keep a comment on the survey and pass it to the staff chat."""
     add_comment(ctx.session, survey, text)
     add_event(ctx.session, ticket, actor_kind="citizen", actor=_actor(ctx, ticket), kind="survey", text=text,
               public=False)
@@ -326,6 +357,3 @@ def take_comment(ctx: Context) -> list[Outgoing]:
     answer = _answer_label(staff_lang, survey) if survey.score is not None else "-"
     notice = translate(staff_lang, "survey.staff_comment", code=ticket.code, answer=answer, comment=text)
     ctx.notify_ticket_staff(ticket, Outgoing(text=notice, ticket_code=ticket.code))
-    ctx.reset()
-    rows = ((Button(ctx.t("btn.sv_reopen"), _data(ticket, survey, "reopen")),),) if _can_reopen(ticket, survey) else ()
-    return [ctx.reply(ctx.t("survey.comment_thanks"), rows + main_menu(ctx.t))]

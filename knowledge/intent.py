@@ -100,8 +100,14 @@ _PROBLEM_WORDS = _phrases(
     "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal,"
     "mùi hôi, hôi quá, xả thải, xả bẩn, xả rác, quá hẹn, trễ hạn, hẹn đi hẹn lại, hẹn lần hẹn lượt, hẹn nhiều lần,"
-    "đi lại nhiều lần, bắt đi lại"
+    "đi lại nhiều lần, bắt đi lại, lót tay, tiền ngoài, vòi tiền, đòi phong bì, tiền bồi dưỡng"
 )
+# Money asked for by an official ("đòi 500k mới giải quyết", "bắt nộp thêm 2 triệu"): a report of misconduct.
+# Unmarked, "doi" is "đổi" (change) as well: it counts beside an official ("can bo doi 500k").
+_AMOUNT = r"\s+\d[\d.,]*\s*(?:k|nghìn|nghin|ngàn|ngan|triệu|trieu|tr|đồng|dong|đ)\b"
+_MONEY_ASKED = re.compile(r"\b(?:đòi|vòi|bắt nộp|bat nop|bắt đưa|bat dua|bắt chi|bat chi)(?: thêm| them)?" + _AMOUNT)
+_MONEY_ASKED_UNMARKED = re.compile(r"\b(?:can bo|nhan vien|cong an|dia chinh|tu phap)\b.*\b(?:doi|voi)(?: them)?"
+                                   + _AMOUNT)
 # Words that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"; "cho vo" is "cho
 # vợ", not "vỡ"): in unmarked text they do not report a problem.
 _PROBLEM_LOOKALIKES = tuple(f" {strip_diacritics(normalize(p))} " for p in (
@@ -116,7 +122,8 @@ def _reports_problem(text: _Text) -> bool:
         for name in _PROBLEM_LOOKALIKES:
             padded = padded.replace(name, " ")
         text = _Text(padded, False, frozenset(padded.split()))
-    return text.has(_PROBLEM_WORDS)
+    asked = _MONEY_ASKED.search(text.padded) or (not text.marked and _MONEY_ASKED_UNMARKED.search(text.padded))
+    return text.has(_PROBLEM_WORDS) or bool(asked)
 
 
 # Wishes to report, complain, petition or suggest.
@@ -163,6 +170,9 @@ _SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).spl
     ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế", "em", "anh",
      "chị", "chi", "cô", "co", "chú", "chu", "bác", "bac", "cháu", "chau", "mình", "minh", "tôi", "toi", "ad", "a"]
 )
+# Unmarked greetings of one syllable, read as such when the message opens with one and says only small talk
+# ("chao", "chao ad"; "cháo" alone is no question to a ward's bot)
+_GREETING_OPENINGS = frozenset(["chao", "alo"])
 # Kinds of small talk, each answered in its own way (a thanks is not greeted).
 _THANKS = _phrases("cảm ơn, cám ơn, thanks, thank you, thank, tks, thks, cảm ơn nhiều")
 _BYE = _phrases("tạm biệt, bye, goodbye, chúc ngủ ngon, good night")
@@ -207,7 +217,8 @@ def cue_intent(message: str) -> str | None:
         return STATUS
     # small talk says a greeting or a thanks (unmarked, "tam vang" is "tạm vắng", not "tạm biệt" + "vâng")
     if len(words) <= 8 and (
-        (set(words) <= _SMALLTALK_WORDS and (text.marked or text.has(_SMALLTALK_UNMARKED)))
+        (set(words) <= _SMALLTALK_WORDS and (text.marked or text.has(_SMALLTALK_UNMARKED)
+                                             or words[0] in _GREETING_OPENINGS))
         or (
             text.has(_SMALLTALK if text.marked else _SMALLTALK_UNMARKED)
             and not text.has(_HOW_WORDS)

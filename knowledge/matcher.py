@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge import adjustments, cache, confidence, signals
+from knowledge import adjustments, asks, cache, confidence, signals
 from knowledge import intent as intents
 from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
@@ -47,6 +47,12 @@ class Ranking(list[tuple[int, float]]):
     contain: float = 0.0  # how much of the first's name the question says (0 when not measured)
     covered: dict[int, tuple[float, float]] | None = None  # (coverage, evidence) read while ranking, by procedure
     tied: tuple[int, ...] = ()  # runners-up as good as the first in coverage (once the features are read)
+
+    def reread(self) -> Ranking:
+        """The same ranking, its coverages to be read again (for another reading of the question)."""
+        again = Ranking(self)
+        again.agreement, again.dense_gap, again.contain = self.agreement, self.dense_gap, self.contain
+        return again
 
 
 @dataclass(frozen=True)
@@ -295,10 +301,14 @@ class Matcher:
         if not ranked:
             return MatchResult(query, cue or self._fallback(query), False, hits)
         feats = self.features(q, ranked)
+        needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
+        if feats.coverage < needed and asks.asked_aspects(query):  # "lệ phí làm sổ đỏ bao nhiêu": the fee is asked
+            bare = self.analyze(asks.without_asks(query))  # of a procedure; its words are not the procedure's
+            if bare.tokens:
+                feats = self.features(bare, ranked.reread())
         if cue == intents.COMPLAINT and not self._problem_is_procedures(query, q, ranked, feats):
             return MatchResult(query, cue, False, hits, feats.coverage)
         # a short question must be explained in good part; a long story may say much besides its ask
-        needed = weight("confidence.procedure_coverage") * (1.0 - feats.span)
         if feats.coverage < needed or feats.evidence < weight("confidence.min_evidence"):
             return MatchResult(query, self._fallback(query), False, hits, feats.coverage)
         model = confidence.model_of(self._uncurated)

@@ -7,6 +7,8 @@ semantic signal is `knowledge.semantic`. How they are mixed is `knowledge.fusion
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from rapidfuzz import fuzz, process
 
@@ -17,6 +19,8 @@ from knowledge.query import Query
 from knowledge.semantic import ask_of
 from knowledge.state import LexicalState
 from knowledge.weights import weight
+
+_AMOUNT = re.compile(r"^\d[\d.,]*(?:k|tr|trieu|d|đ|vnd|dong|nghin|ngan|m|%)?$")  # "135k", "2tr", "100.000đ"
 
 
 def query_terms(q: Query) -> list[tuple[str, float]]:
@@ -93,13 +97,13 @@ def coverage(state: LexicalState, q: Query, doc: int) -> tuple[float, float]:
 def coverages(state: LexicalState, q: Query, docs: list[int]) -> list[tuple[float, float]]:
     """`coverage` for several procedures, the question read once.
 
-    Numbers (an amount, an age, a year) say nothing of which procedure is meant and are left out. The weight
+    Numbers (an amount, an age, a year, "135k") say nothing of which procedure is meant and are left out. The weight
     found counts every found syllable of an abbreviation's expansion ("gks": giấy khai sinh, as specific as
     the three words), while the share counts the abbreviation once.
     """
     idf = state.index.idf
     tokens = [(MARKED + t.text if q.has_marks else t.folded, idf(t.folded), t.group,
-               [alt for alt in t.alternatives if alt]) for t in q.tokens if not t.folded.isdigit()]
+               [alt for alt in t.alternatives if alt]) for t in q.tokens if not _AMOUNT.match(t.folded)]
     out = []
     for doc in docs:
         seen = state.index.doc_terms[doc]

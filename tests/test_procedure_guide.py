@@ -369,6 +369,12 @@ def test_asking_whether_anyone_is_there_gets_a_greeting_not_not_found(person):
     assert "Xin chào" in person.text and "chưa tìm thấy" not in person.text
 
 
+@pytest.mark.parametrize("greeting", ["chao", "chao ad", "Chào"])
+def test_a_bare_greeting_without_marks_is_greeted_not_not_found(person, greeting: str):
+    person.say(greeting)
+    assert "Xin chào" in person.text and "chưa tìm thấy" not in person.text
+
+
 def test_the_directory_shows_the_wards_own_offices_and_the_others_one_tap_away(shipped_person):
     shipped_person.send(callback="m:contact")
     assert "Công an phường Thanh Xuân" in shipped_person.text
@@ -434,3 +440,20 @@ def test_a_foreigners_stay_is_redirected_to_the_police_but_a_citizens_stay_is_th
     assert "Công an phường" in shipped_person.text and "Quản lý xuất nhập cảnh" in shipped_person.text
     shipped_person.say("dang ky tam tru cho nguoi thue tro")
     assert "📋 Đăng ký tạm trú" in shipped_person.text
+
+
+def test_a_fee_question_with_everyday_words_offers_the_procedure_not_not_found(shipped_person):
+    shipped_person.say("le phi lam so do bao nhieu")
+    assert "chưa tìm thấy" not in shipped_person.text
+    assert "Đăng ký đất đai" in shipped_person.text
+
+
+def test_an_amount_in_a_fee_question_does_not_hide_the_procedure(shipped_person):
+    shipped_person.say("phi doi bang lai 135k a")
+    assert "📋 Đổi giấy phép lái xe" in shipped_person.text
+
+
+def test_an_official_asking_for_money_is_taken_as_a_complaint(shipped_person):
+    shipped_person.say("can bo mot cua doi 500k moi giai quyet ho so nhanh")
+    assert "Gửi phản ánh" in " ".join(shipped_person.labels())
+    assert not [d for d in all_data(shipped_person) if d.startswith("p:")]

@@ -277,7 +277,8 @@ def test_a_typed_chua_after_a_mis_tapped_roi_corrects_it(citizen: Chat, staff: C
 
 
 @pytest.mark.parametrize(("typed", "level"), [("tot", 4), ("5 sao", 5), ("cung duoc", 3), ("khong hai long lam", 2),
-                                              ("qua te", 1), ("không ạ", 2)])
+                                              ("qua te", 1), ("không ạ", 2),
+                                              ("ko hai long lam", 2)])
 def test_everyday_ratings_typed_at_the_level_question_are_recorded(citizen: Chat, staff: Chat, engine, typed: str,
                                                                     level: int) -> None:
     resolved_ticket(citizen, staff)
@@ -348,3 +349,16 @@ def test_a_long_answer_saying_it_is_still_not_done_is_not_taken_for_solved(citiz
     show_latest(engine, citizen)
     citizen.say("da duoc 2 tuan roi ma den van chua sang")
     assert [a.resolved for a in _surveys(engine)] != ["yes"]
+
+
+def test_an_answer_that_opens_with_no_and_goes_on_is_recorded_and_what_it_adds_reaches_staff(
+        citizen: Chat, staff: Chat, engine) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    staff.say(f"/reply {code} Chúng tôi đã nhắc nhở hộ gia đình")
+    staff.say(f"/status {code} resolved Đã nhắc nhở")
+    show_latest(engine, citizen)
+    citizen.say("chua, toi qua van hat den 12h")
+    assert "hài lòng thế nào" in citizen.text and "Đã chuyển tới cán bộ" not in citizen.text
+    assert [(a.resolved, a.comment) for a in _surveys(engine)] == [("no", "toi qua van hat den 12h")]
+    assert any("toi qua van hat" in m.text and code in m.text for m in queued(engine, "staff"))
