@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from knowledge.lexicon import PAPER_TROUBLE
+from knowledge.lexicon import EXCLUSIVE_KINDS, PAPER_TROUBLE
 from knowledge.models import Procedure
-from knowledge.normalize import strip_diacritics
+from knowledge.normalize import normalize, strip_diacritics
 from knowledge.query import Query, in_english
 from knowledge.state import LexicalState
 from knowledge.weights import weight
@@ -79,6 +79,23 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
         actions, cases = state.qualifiers[doc]
         out[i] = any(plain(c) not in said for c in cases) or (
             bool(actions) and not change_asked and not _says_action(said, plain, q, actions))
+    return out
+
+
+def other_kind(procedures: list[Procedure], q: Query, docs: np.ndarray) -> np.ndarray:
+    """1 for each procedure named for another kind than the one a question says, of kinds that exclude each
+    other (`EXCLUSIVE_KINDS`: "chuyển trường lớp 3" is not the lower secondary school's procedure)."""
+    said, plain = _said(q)
+    out = np.zeros(len(docs))
+    for kinds in EXCLUSIVE_KINDS:
+        asked = {k for k in kinds if f" {plain(k)} " in said}
+        if len(asked) != 1:
+            continue
+        others = [k for k in kinds if k not in asked]
+        for i, doc in enumerate(docs.tolist()):
+            name = f" {plain(normalize(procedures[doc].name))} "
+            out[i] = out[i] or (not any(f" {plain(k)} " in name for k in asked)
+                                and any(f" {plain(k)} " in name for k in others))
     return out
 
 

@@ -100,7 +100,8 @@ _PROBLEM_WORDS = _phrases(
     "sắp sập, đậu chắn, đậu xe chắn, chắn lối, lấn đường, pothole, garbage, rubbish, trash, noise, noisy,"
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal,"
     "mùi hôi, hôi quá, xả thải, xả bẩn, xả rác, quá hẹn, trễ hạn, hẹn đi hẹn lại, hẹn lần hẹn lượt, hẹn nhiều lần,"
-    "đi lại nhiều lần, bắt đi lại, lót tay, tiền ngoài, vòi tiền, đòi phong bì, tiền bồi dưỡng"
+    "đi lại nhiều lần, bắt đi lại, bổ sung nhiều lần, bắt bổ sung, mỗi lần nói một kiểu, mỗi lần nói 1 kiểu,"
+    "mỗi người nói một kiểu, mỗi người nói 1 kiểu, lót tay, tiền ngoài, vòi tiền, đòi phong bì, tiền bồi dưỡng"
 )
 # Money asked for by an official ("đòi 500k mới giải quyết", "bắt nộp thêm 2 triệu"): a report of misconduct.
 # Unmarked, "doi" is "đổi" (change) as well: it counts beside an official ("can bo doi 500k").
@@ -112,7 +113,7 @@ _MONEY_ASKED_UNMARKED = re.compile(r"\b(?:can bo|nhan vien|cong an|dia chinh|tu 
 # vợ", not "vỡ"): in unmarked text they do not report a problem.
 _PROBLEM_LOOKALIKES = tuple(f" {strip_diacritics(normalize(p))} " for p in (
     "sổ hồng", "nhà sổ hồng", "cho vợ", "với vợ", "của vợ", "vợ con", "vợ chồng", "vợ tôi", "vợ em", "vợ mình",
-    "và vợ"))  # "vo" is "vỡ" (broken) too
+    "và vợ", "xã hội", "hội quán"))  # "vo" is "vỡ" (broken) too; "hoi qua" is "hôi quá" (it stinks)
 
 
 def _reports_problem(text: _Text) -> bool:
@@ -158,7 +159,8 @@ _SMALLTALK = _phrases(
     "are you human, ok, oke, okay, vâng, dạ, ừ, uh, good morning, good night, chúc ngủ ngon, hihi, haha, tốt lắm,"
     "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi,"
     "tks, thks, thank, tên gì, tên là gì, có ai không, có ai ko, có ai đó không, có người không, còn đó không,"
-    "bạn còn đó không, is anyone there, anybody there"
+    "bạn còn đó không, is anyone there, anybody there, bot là ai, là ai vậy, ai vậy, bạn giúp được gì,"
+    "giúp được gì, bạn làm được gì, bot làm được gì, làm được gì, what can you do, have a nice day, nice day"
 )
 # Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
 # in unmarked text only cues of several words, or written without marks anyway, count as small talk.
@@ -168,7 +170,8 @@ _SMALLTALK_UNMARKED = _Cues(_SMALLTALK.marked, tuple(
 ))
 _SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).split()) | frozenset(
     ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế", "em", "anh",
-     "chị", "chi", "cô", "co", "chú", "chu", "bác", "bac", "cháu", "chau", "mình", "minh", "tôi", "toi", "ad", "a"]
+     "chị", "chi", "cô", "co", "chú", "chu", "bác", "bac", "cháu", "chau", "mình", "minh", "tôi", "toi", "ad", "a",
+     "ubnd", "phường", "phuong", "ủy", "ban", "cán", "bộ", "can", "bo", "cho", "vay", "you", "and"]
 )
 # Unmarked greetings of one syllable, read as such when the message opens with one and says only small talk
 # ("chao", "chao ad"; "cháo" alone is no question to a ward's bot)

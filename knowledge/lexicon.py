@@ -106,6 +106,15 @@ OPENING_VERBS: tuple[str, ...] = ("đăng ký", "cấp", "giải quyết", "th�
 # ... and words of a lost, damaged or expired paper, which a question about changing it says instead.
 PAPER_TROUBLE: tuple[str, ...] = ("mất", "thất lạc", "hỏng", "rách", "hư", "nhòe", "hết hạn", "sai")
 
+# Kinds that exclude each other in procedure names: a question that says (or implies: "lớp 3" is "tiểu học")
+# one of a group and none of the others is not about a procedure named for another (Luật Giáo dục 2019, art. 28:
+# the school levels; Luật Doanh nghiệp 2020 and Nghị định 01/2021/NĐ-CP: an enterprise is not a household
+# business, nor a cooperative).
+EXCLUSIVE_KINDS: tuple[tuple[str, ...], ...] = (
+    ("tiểu học", "trung học cơ sở", "trung học phổ thông"),
+    ("hộ kinh doanh", "doanh nghiệp", "hợp tác xã"),
+)
+
 # Words anywhere in a procedure name that narrow it to a special case ("... có yếu tố nước ngoài", "... lưu
 # động"): a question that neither says nor implies them is about the general procedure.
 SPECIAL_CASES: tuple[str, ...] = (

@@ -254,6 +254,7 @@ class Matcher:
         ages = adjustments.ages_asked(q.normalized) if span < 1 else []
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
             fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
+        fused -= weight("adjust.other_kind") * adjustments.other_kind(self.procedures, q, pool)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
         share = weight("adjust.coverage") * short
@@ -308,8 +309,10 @@ class Matcher:
                 feats = self.features(bare, ranked.reread())
         if cue == intents.COMPLAINT and not self._problem_is_procedures(query, q, ranked, feats):
             return MatchResult(query, cue, False, hits, feats.coverage)
-        # a short question must be explained in good part; a long story may say much besides its ask
-        if feats.coverage < needed or feats.evidence < weight("confidence.min_evidence"):
+        # a short question must be explained in good part, unless it says much of the first's name ("căn cước bị
+        # sai quê quán muốn đổi lại"); a long story may say much besides its ask
+        if (feats.coverage < needed and not self._says_name(q, ranked[0][0])) or (
+                feats.evidence < weight("confidence.min_evidence")):
             return MatchResult(query, self._fallback(query), False, hits, feats.coverage)
         model = confidence.model_of(self._uncurated)
         p = confidence.probability(feats, model)
@@ -389,6 +392,11 @@ class Matcher:
         needed = weight("confidence.variant_overlap") * len(first)
         return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
                    for doc, u in zip(tied, unsaid[1:], strict=True))
+
+    def _says_name(self, q: Query, doc: int) -> bool:
+        """Whether a question says a good share of a procedure's name (by rarity)."""
+        said = signals.containment(self.state, q, np.array([doc]))[0]
+        return bool(said >= weight("confidence.said_name"))
 
     def _describes(self, token: Token, doc: int) -> bool:
         """Whether a word (or its expansion) is among the words of a procedure's name and keywords."""

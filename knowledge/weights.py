@@ -58,12 +58,17 @@ WEIGHTS: dict[str, Weight] = {
     "adjust.coverage": Weight(0.7, "share of a short question explained (leading candidates); short tuning, 0.1-1.5"),
     "pool.coverage": Weight(8, "leading candidates re-ranked by the share of a short question they explain"),
     "adjust.age": Weight(0.3, "penalty for a name for other ages than the question states; short tuning set"),
+    "adjust.other_kind": Weight(0.3, "penalty for a name for another school level or kind of business than the "
+                                     "question says; as the age penalty (round 6 tuning)"),
     # -- which question is about a procedure, and how sure the first one is --
     "query.initials_share": Weight(0.66, "an unknown word without a vowel is read as the initials of a phrase when "
                                          "at least this share of the phrases with those initials is that one "
                                          "('dktt': thường trú 6, tạm trú 2); hand-set, round 4 tuning"),
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
     "confidence.min_evidence": Weight(0.4, "matched rarity needed (share of the rarest syllable's); short tuning"),
+    "confidence.said_name": Weight(0.4, "a question saying this share of the first's name (by rarity) is about it "
+                                        "though it says much else; tuning sets: right firsts under the coverage "
+                                        "bar said 0.45-1.0 of it, out-of-scope questions at most 0.27"),
     "confidence.tie_coverage": Weight(0.15, "a runner-up this close in coverage is a tie; development set"),
     "confidence.variant_overlap": Weight(0.6, "share of the first's name words a tied variant repeats; short tuning"),
     "confidence.problem_explained": Weight(0.9, "a problem word in a question a procedure explains this well is "

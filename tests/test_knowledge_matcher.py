@@ -396,3 +396,22 @@ def test_two_swapped_letters_count_as_one_typo(shipped):
 
 def test_words_of_the_index_are_never_corrected(shipped):
     assert [t.folded for t in shipped.analyze("co ten cha").tokens][-1] == "cha"
+
+
+@pytest.mark.parametrize(("question", "level"), [("con hoc lop 4 muon chuyen truong ve gan nha", "tiểu học"),
+                                                   ("con vao cap 2 roi can chuyen truong", "trung học cơ sở")])
+def test_a_school_grade_or_level_said_puts_that_levels_transfer_first(shipped, question: str, level: str):
+    assert level in shipped.search(question).best.procedure.name
+
+
+def test_a_question_saying_much_of_a_procedures_name_is_not_out_of_scope_for_its_other_words(shipped):
+    result = shipped.search("ông tôi mất lâu rồi giờ mới đi khai tử có sao không")
+    assert result.intent == "procedure" and result.best.procedure.name == "Đăng ký khai tử"
+
+
+def test_social_allowance_followed_by_qua_doi_is_not_read_as_a_smell(shipped):
+    assert shipped.search("me toi huong tro cap xa hoi qua doi thi sao").intent == "procedure"
+
+
+def test_asking_who_the_bot_is_is_small_talk(shipped):
+    assert shipped.search("bot la ai vay").intent == "smalltalk"
