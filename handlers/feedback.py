@@ -644,10 +644,18 @@ def ask_contact(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(lead + ctx.t("fb.ask_contact"), (*rows, _nav(ctx)), request_contact=True)]
 
 
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?84|0)[\d\s.\-()]{8,16}\d")  # "sdt cua toi 0912.345.678"
+
+
 def normalize_phone(raw: str) -> str | None:
-    """A Vietnamese phone number without spaces and dots, or None when it does not look like one."""
+    """A Vietnamese phone number without spaces and dots, or None when it does not look like one; a number in a
+    sentence counts ("sdt cua toi 0912.345.678", "dt 0903 456 789")."""
     digits = re.sub(r"[\s.\-()]", "", raw)
-    return digits if PHONE_RE.match(digits) else None
+    if PHONE_RE.match(digits):
+        return digits
+    found = [re.sub(r"[\s.\-()]", "", m.group()) for m in _PHONE_IN_TEXT.finditer(raw)]
+    phones = [f for f in found if PHONE_RE.match(f)]
+    return phones[0] if len(phones) == 1 else None
 
 
 def take_contact(ctx: Context) -> list[Outgoing]:

@@ -143,7 +143,7 @@ def agency_lines(ctx: Context, agency: Agency, title: str = "proc.card_agency") 
     missing = [ctx.t(f"proc.field_{field}") for field in CONTACT_FIELDS if values[field] is None]
     if missing:
         phone = _one_stop_phone(ctx, agency) if values["phone"] is None else None
-        ask = ctx.t("proc.ask_one_stop_phone", phone=phone) if phone else ctx.t("proc.ask_one_stop")
+        ask = ctx.t("proc.ask_one_stop_phone", phone=phone) if phone else ctx.t("proc.ask_office")
         lines.append(ctx.t("proc.card_missing", fields=", ".join(missing), ask=ask))
     return lines
 
@@ -354,13 +354,16 @@ def _redirect(ctx: Context, result: MatchResult) -> list[Outgoing]:
 def _status(ctx: Context, text: str) -> list[Outgoing]:
     """Where to see a ticket's status; for a dossier filed at the one-stop desk, where to look that up first."""
     parts = [ctx.t("proc.status")]
+    rows: tuple[tuple[Button, ...], ...] = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
     if asks_dossier(text):
         one_stop = ctx.kb.agency(ONE_STOP)
         portal = one_stop.portal_url if one_stop is not None else None
         phone = usable(one_stop, "phone") if one_stop is not None else None
-        parts.insert(0, ctx.t("proc.status_dossier", portal=portal or ctx.t("proc.national_portal"),
-                              phone=ctx.t("proc.status_dossier_phone", phone=phone) if phone else ""))
-    rows = ((Button(ctx.t("proc.btn_mine"), "m:mine"),), menu_row(ctx.t))
+        parts = [ctx.t("proc.status_dossier", portal=portal or ctx.t("proc.national_portal"),
+                       phone=ctx.t("proc.status_dossier_phone", phone=phone) if phone else ""),
+                 ctx.t("proc.status_dossier_late")]  # a dossier past its date: a complaint the ward answers
+        ctx.data[TYPED_COMPLAINT] = text
+        rows = ((Button(ctx.t("proc.btn_dossier_late"), "m:feedback"),), *rows)
     return [_tagged(ctx.reply("\n\n".join(parts), rows), "status")]
 
 

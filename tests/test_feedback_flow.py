@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.clock import utcnow
@@ -179,6 +180,16 @@ def test_invalid_phone_number_is_asked_again(citizen: Chat) -> None:
     citizen.press("Bỏ qua")
     citizen.say("không nhớ số")
     assert "Số điện thoại chưa đúng" in citizen.text
+
+
+@pytest.mark.parametrize("typed", ["sdt cua toi 0912.345.678", "dt 0912 345 678"])
+def test_a_phone_number_typed_in_a_sentence_is_accepted(citizen: Chat, typed: str) -> None:
+    citizen.begin_feedback("Thái độ")
+    citizen.say("Nội dung")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.say(typed)
+    assert "0912345678" in citizen.text and "Số điện thoại chưa đúng" not in citizen.text
 
 
 def test_shared_contact_is_accepted_as_phone(citizen: Chat) -> None:

@@ -99,8 +99,8 @@ async def _get(api: TestClient, path: str, status: int = 200) -> Any:
 async def test_services_are_the_feedback_categories(api: TestClient) -> None:
     services = await _get(api, "services.json")
     _assert_valid(services, "services.json")
-    assert [s["service_code"] for s in services][:2] == ["attitude", "harassment"]
-    assert services[0]["service_name"] == "Thái độ, tác phong cán bộ"
+    assert [s["service_code"] for s in services][:2] == ["infrastructure", "public_order"]
+    assert services[0]["service_name"] == "Hạ tầng, vệ sinh môi trường"
     definition = await _get(api, "services/attitude.json")
     _assert_valid(definition, "service-definition.json")
     await _get(api, "services/nope.json", 404)

@@ -210,6 +210,14 @@ def test_question_about_a_filed_dossier_says_where_to_look_it_up(person):
     assert "m:mine" in all_data(person)  # and where the tickets sent through the bot are
 
 
+def test_a_dossier_question_offers_to_report_a_late_dossier_with_the_question_as_its_text(person):
+    person.start_and_consent()
+    person.say("ho so khai sinh toi nop tuan truoc bao gio co ket qua")
+    assert "quá ngày hẹn" in person.text
+    person.press("Phản ánh hồ sơ trễ hạn")
+    assert "Nội dung đã ghi: ho so khai sinh toi nop tuan truoc" in person.text and "Bước 1/6" in person.text
+
+
 def test_question_about_a_ticket_code_does_not_talk_about_dossiers(person):
     person.say("phản ánh của tôi đã xử lý chưa")
     assert "Tra cứu hồ sơ" not in person.text
@@ -410,7 +418,8 @@ def test_a_missing_phone_is_said_plainly_with_the_one_stop_phone(person):
     person.send(callback="p:o:2.001583")  # the identity card, at the ward police (no phone in the data)
     assert "Cấp lại thẻ căn cước" in person.text
     assert "bạn gọi Bộ phận Một cửa phường" not in person.text  # no 'ubnd-phuong' here
-    assert "ℹ️ Chưa có số điện thoại" in person.text and "bạn hỏi trực tiếp tại Bộ phận Một cửa phường" in person.text
+    assert "ℹ️ Chưa có số điện thoại" in person.text and "bạn hỏi trực tiếp tại cơ quan này" in person.text
+    assert "tại Bộ phận Một cửa phường" not in person.text  # the police are not the one-stop desk
 
 
 def test_in_person_filing_names_the_procedures_own_office(person):

@@ -182,6 +182,14 @@ def test_long_text_and_many_buttons_fit_zalos_limits() -> None:
     assert [len(g) for g in groups] == [MAX_BUTTONS, MAX_BUTTONS, 2]
 
 
+def test_a_second_bubble_of_buttons_says_what_it_is_and_keeps_a_row_together() -> None:
+    rows = (*((Button(f"Loại {i}", f"c:{i}"),) for i in range(4)), (Button("◀️ Quay lại", "b"), Button("❌ Hủy", "x")))
+    bodies = render(Outgoing("Chọn loại phản ánh", buttons=rows, meta={"lang": "vi"}))
+    payloads = [b["attachment"]["payload"] for b in bodies]
+    assert [len(p["buttons"]) for p in payloads] == [4, 2]
+    assert payloads[1]["text"] == "👇 Các lựa chọn khác:"
+
+
 def test_button_press_comes_back_as_a_callback() -> None:
     incoming = event_to_incoming({"event_name": "user_send_text", "sender": {"id": "1"},
                                   "message": {"msg_id": "a", "text": "#btn fb:send"}})

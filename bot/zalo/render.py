@@ -11,6 +11,7 @@ MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_TITLE = 100
 MORE = "…"
+MORE_OPTIONS = {"vi": "👇 Các lựa chọn khác:", "en": "👇 More options:"}  # above the buttons of a second bubble
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -37,12 +38,11 @@ def render(message: Outgoing) -> list[dict[str, Any]]:
     if message.location is not None and message.location.latitude is not None:
         text += f"\n📍 https://maps.google.com/?q={message.location.latitude},{message.location.longitude}"
     pieces = split_text(text)
-    buttons = [b for row in message.buttons for b in row]
     for piece in pieces[:-1]:
         bodies.append({"text": piece})
-    groups = [buttons[i:i + MAX_BUTTONS] for i in range(0, len(buttons), MAX_BUTTONS)] or [[]]
-    for index, group in enumerate(groups):
-        piece = pieces[-1] if index == 0 else MORE
+    more = MORE_OPTIONS.get(str(message.meta.get("lang", "vi")), MORE_OPTIONS["vi"])
+    for index, group in enumerate(button_groups(message.buttons)):
+        piece = pieces[-1] if index == 0 else more
         if not group:
             bodies.append({"text": piece})
             continue
@@ -51,3 +51,15 @@ def render(message: Outgoing) -> list[dict[str, Any]]:
             "buttons": [{"type": "oa.query.hide", "title": b.label[:MAX_TITLE],
                          "payload": f"{BUTTON_PREFIX}{b.data}"} for b in group]}}})
     return bodies
+
+
+def button_groups(rows: tuple[tuple[Any, ...], ...]) -> list[list[Any]]:
+    """The buttons in groups of at most MAX_BUTTONS (one bubble each), a row never split unless it is longer."""
+    groups: list[list[Any]] = [[]]
+    for row in rows:
+        for start in range(0, len(row), MAX_BUTTONS):
+            part = list(row[start:start + MAX_BUTTONS])
+            if len(groups[-1]) + len(part) > MAX_BUTTONS:
+                groups.append([])
+            groups[-1].extend(part)
+    return groups
