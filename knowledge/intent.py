@@ -53,11 +53,13 @@ _TICKET_WORDS = _phrases(
 _PROGRESS_WORDS = _phrases(
     "đến đâu, tới đâu, xử lý chưa, giải quyết chưa, tiếp nhận chưa, trả lời chưa, chưa thấy, chưa có, chưa được,"
     "bao giờ có, khi nào có, tình trạng, tiến độ, kết quả, đã xử lý, đã giải quyết, status, progress, update,"
-    "any news, tra cứu, kiểm tra, theo dõi, xem lại, xong chưa, sao rồi, thế nào rồi, chưa thấy trả, chưa trả"
+    "any news, tra cứu, kiểm tra, theo dõi, xem lại, xong chưa, sao rồi, thế nào rồi, chưa thấy trả, chưa trả,"
+    "xem chưa, có ai xem, trạng thái, chờ tiếp nhận, chuyển chưa, đã chuyển"
 )
 _OWN_WORDS = _phrases(
     "của tôi, của em, của mình, của anh, của chị, của cháu, tôi đã gửi, em đã gửi, mình đã gửi, tôi gửi, em gửi,"
-    "mình gửi, đã gửi, tôi nộp, em nộp, mình nộp, đã nộp, hôm qua, tuần trước, tháng trước, hôm trước, my, i sent,"
+    "mình gửi, đã gửi, tôi nộp, em nộp, mình nộp, đã nộp, hôm qua, tuần trước, tháng trước, hôm trước, hôm thứ,"
+    "hôm kia, mấy hôm trước, bữa trước, my, i sent,"
     "i filed, i submitted"
 )
 # A dossier filed at the one-stop desk or online, asked after: a status question, though the bot does not hold the
@@ -101,7 +103,13 @@ _PROBLEM_WORDS = _phrases(
     "broken, flooded, flooding, streetlight, street light, rude, bribe, pollution, smell, illegal,"
     "mùi hôi, hôi quá, xả thải, xả bẩn, xả rác, quá hẹn, trễ hạn, hẹn đi hẹn lại, hẹn lần hẹn lượt, hẹn nhiều lần,"
     "đi lại nhiều lần, bắt đi lại, bổ sung nhiều lần, bắt bổ sung, mỗi lần nói một kiểu, mỗi lần nói 1 kiểu,"
-    "mỗi người nói một kiểu, mỗi người nói 1 kiểu, lót tay, tiền ngoài, vòi tiền, đòi phong bì, tiền bồi dưỡng"
+    "mỗi người nói một kiểu, mỗi người nói 1 kiểu, không đến thu, chưa đến thu, không ai thu gom, không sáng,"
+    "bị tắt, tắt cả, chó hoang, cắn người, lấn ra, không có giấy phép, không phép, chiếm hết, lấn vỉa hè,"
+    "bày bàn ghế, cộc lốc, quát dân, cáu gắt, to tiếng, thiếu tôn trọng, hẹn mãi, mãi không, mãi chưa,"
+    "không trả kết quả, làm thất lạc, thất lạc hồ sơ, làm mất hồ sơ, hành dân, đẩy qua đẩy lại, đùn đẩy,"
+    "đá qua đá lại, không đăng nhập được, lỗi đăng nhập, mục gốc, cây nghiêng, nguy hiểm, ầm ầm, ầm ĩ,"
+    "inh ỏi, cả đêm, chằng chịt, sà xuống, dây điện, to quá, quá to, mà chưa thấy, mà vẫn chưa, không ai trả lời,"
+    "không ai nghe, không ai giải thích, chẳng ai, lót tay, tiền ngoài, vòi tiền, đòi phong bì, tiền bồi dưỡng"
 )
 # Money asked for by an official ("đòi 500k mới giải quyết", "bắt nộp thêm 2 triệu"): a report of misconduct.
 # Unmarked, "doi" is "đổi" (change) as well: it counts beside an official ("can bo doi 500k").
@@ -160,7 +168,9 @@ _SMALLTALK = _phrases(
     "good, great, bạn khỏe không, how are you, bot ơi, ad ơi, admin ơi, giỏi quá, hay quá, được rồi,"
     "tks, thks, thank, tên gì, tên là gì, có ai không, có ai ko, có ai đó không, có người không, còn đó không,"
     "bạn còn đó không, is anyone there, anybody there, bot là ai, là ai vậy, ai vậy, bạn giúp được gì,"
-    "giúp được gì, bạn làm được gì, bot làm được gì, làm được gì, what can you do, have a nice day, nice day"
+    "giúp được gì, bạn làm được gì, bot làm được gì, làm được gì, what can you do, have a nice day, nice day,"
+    "có ai trực, ai trực, kể chuyện cười, chuyện cười, người yêu, chúc bạn, ngày mới vui vẻ, nhanh ghê, giỏi ghê,"
+    "hay ghê, hỏi chút, hỏi tí, cho mình hỏi chút, cho em hỏi chút"
 )
 # Without diacritics one marked syllable is ambiguous ("vang" is "vâng" or "vàng", "da" is "dạ" or "da"):
 # in unmarked text only cues of several words, or written without marks anyway, count as small talk.
@@ -196,9 +206,15 @@ class _Text:
         return any(cue in self.padded for first in table.keys() & self.words for cue in table[first])
 
 
+# Chat spellings read as the words they stand for before cues are compared ("xe rac ko den thu": "không đến thu")
+_CHAT_SPELLINGS = {"ko": "không", "k": "không", "kg": "không", "khg": "không", "hok": "không", "dc": "được",
+                   "đc": "được"}
+
+
 def _text(message: str) -> _Text:
     normalized = normalize(message)
     marked = strip_diacritics(normalized) != normalized
+    normalized = " ".join(_CHAT_SPELLINGS.get(w, w) for w in normalized.split())
     padded = f" {normalized if marked else strip_diacritics(normalized)} "
     return _Text(padded, marked, frozenset(padded.split()))
 
@@ -323,6 +339,14 @@ def about_own_case(message: str) -> bool:
 def wants_to_report(message: str) -> bool:
     """Whether the message says it reports, complains or suggests ("phản ánh", "khiếu nại", "góp ý")."""
     return _text(message).has(_REPORT_WORDS)
+
+
+def says_small_talk(message: str) -> bool:
+    """Whether a message greets, thanks or speaks to the bot somewhere in it ("Cảm ơn bạn đã hỗ trợ ạ")."""
+    text = _text(message)
+    words = text.padded.split()
+    cues = _SMALLTALK if text.marked else _SMALLTALK_UNMARKED
+    return text.has(cues) or bool(words and words[0] in _GREETING_OPENINGS)
 
 
 def describes_problem(message: str, formal: bool = True) -> bool:

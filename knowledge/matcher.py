@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge import adjustments, asks, cache, confidence, signals
+from knowledge import adjustments, asks, cache, confidence, intent_model, signals
 from knowledge import intent as intents
 from knowledge.confidence import Features
 from knowledge.fusion import fuse, fuzzy_share, span_of, top
@@ -102,6 +102,7 @@ class Matcher:
         self._breadth = adjustments.breadth(self.procedures)
         self._ministry_only = adjustments.ministry_only(self.procedures)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
+        self.intent_model = intent_model.load() if self.semantic is not None else None
 
     def save_cache(self) -> None:
         """Store the lexical index beside an imported knowledge base for a fast start-up."""
@@ -287,9 +288,22 @@ class Matcher:
         if result.intent in (intents.STATUS, intents.SMALLTALK):
             return result
         redirect = find_redirect(ask_of(query) or query)  # a story may mention a divorce and ask something else
-        if redirect is None:
+        if redirect is not None:
+            return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)
+        return self._second_opinion(query, result)
+
+    def _second_opinion(self, query: str, result: MatchResult) -> MatchResult:
+        """The learned intent's reading of a message the search is unsure of and no word cue names
+        (`knowledge.intent_model`): a complaint, small talk or an outside matter when it is sure enough."""
+        if (self.intent_model is None or self.semantic is None or result.confident
+                or result.intent not in (intents.PROCEDURE, intents.UNKNOWN) or intents.cue_intent(query)):
             return result
-        return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)
+        probabilities = self.intent_model.probabilities(self.semantic.vector(query))
+        kind = max(probabilities, key=probabilities.__getitem__)
+        if kind == intents.PROCEDURE or kind == result.intent or probabilities[kind] < weight("intent.model_min"):
+            return result
+        return MatchResult(query, kind, False, result.hits, result.coverage, probability=result.probability,
+                           long=result.long)
 
     def _search(self, query: str, k: int) -> MatchResult:
         """`search` without the redirects."""
@@ -433,5 +447,7 @@ class Matcher:
 
     @staticmethod
     def _fallback(query: str) -> str:
-        """The intent of a message that matches no procedure."""
-        return intents.COMPLAINT if intents.describes_problem(query) else intents.UNKNOWN
+        """The intent of a message that matches no procedure: a complaint, small talk, or a matter outside."""
+        if intents.describes_problem(query):
+            return intents.COMPLAINT
+        return intents.SMALLTALK if intents.says_small_talk(query) else intents.UNKNOWN

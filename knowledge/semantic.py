@@ -127,6 +127,7 @@ class SemanticIndex:
         self.vectors = vectors
         self.present = present
         self.model = model
+        self._last: tuple[str, np.ndarray] | None = None  # the last question encoded (read again by the intent)
 
     @classmethod
     def load(cls, kb: KnowledgeBase, procedures: Sequence[Procedure]) -> SemanticIndex | None:
@@ -150,8 +151,17 @@ class SemanticIndex:
             return None
         return cls(vectors, present, model)
 
+    def vector(self, text: str) -> np.ndarray:
+        """The question's e5 vector (what is encoded of it: `query_text`)."""
+        encoded = query_text(text)
+        with _encoder_lock:  # the C engine is not documented as thread-safe; the dispatcher is threaded
+            last = self._last
+            if last is not None and last[0] == encoded:
+                return last[1]
+            vector = np.asarray(self.model.query(encoded), dtype=np.float32)
+            self._last = (encoded, vector)
+        return vector
+
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of the question to every procedure (0 where no vector is stored)."""
-        with _encoder_lock:  # the C engine is not documented as thread-safe; the dispatcher is threaded
-            query = self.model.query(query_text(text))
-        return self.vectors @ query.astype(np.float32)
+        return self.vectors @ self.vector(text)

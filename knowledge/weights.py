@@ -66,6 +66,9 @@ WEIGHTS: dict[str, Weight] = {
                                          "('dktt': thường trú 6, tạm trú 2); hand-set, round 4 tuning"),
     "confidence.procedure_coverage": Weight(0.35, "below this share of a short question no procedure fits; dev"),
     "confidence.min_evidence": Weight(0.4, "matched rarity needed (share of the rarest syllable's); short tuning"),
+    "intent.model_min": Weight(0.6, "the learned intent overrides an unsure search from this probability; "
+                                    "python -m knowledge.fit_intent, leave-one-set-out: +8 right intents, "
+                                    "no procedure question lost (0.5: one lost, 0.7: +4)"),
     "confidence.said_name": Weight(0.4, "a question saying this share of the first's name (by rarity) is about it "
                                         "though it says much else; tuning sets: right firsts under the coverage "
                                         "bar said 0.45-1.0 of it, out-of-scope questions at most 0.27"),

@@ -415,3 +415,15 @@ def test_social_allowance_followed_by_qua_doi_is_not_read_as_a_smell(shipped):
 
 def test_asking_who_the_bot_is_is_small_talk(shipped):
     assert shipped.search("bot la ai vay").intent == "smalltalk"
+
+
+def test_asking_whether_anyone_read_ones_complaint_is_a_status_question(shipped):
+    assert shipped.search("phản ánh hôm trước có ai xem chưa").intent == "status"
+
+
+def test_a_thanks_that_says_more_is_still_small_talk(shipped):
+    assert shipped.search("cảm ơn bạn đã giúp đỡ nhiệt tình").intent == "smalltalk"
+
+
+def test_chat_spelling_does_not_hide_a_complaint(shipped):
+    assert shipped.search("xe rac ko den thu 3 hom nay").intent == "complaint"
