@@ -31,7 +31,7 @@ from handlers import feedback, my_tickets, privacy, procedure_guide, staff, staf
 from handlers.config import HandlerSettings
 from handlers.context import Context
 from handlers.flood import FloodGuard
-from handlers.i18n import LANGUAGES, translate
+from handlers.i18n import LANGUAGES, catalogue, translate
 from handlers.keyboards import main_menu, menu_row
 from knowledge import KnowledgeBase, Matcher
 from messaging.clean import clean_incoming
@@ -329,7 +329,9 @@ def check_input(ctx: Context) -> list[Outgoing] | None:
     feedback form, followed by the step again (with its buttons)."""
     msg = ctx.incoming
     if msg.unsupported:
-        return _and_the_step(ctx, ctx.t("error.unsupported", kind=msg.unsupported))
+        kind = f"kind.{msg.unsupported}"
+        named = ctx.t(kind) if kind in catalogue(ctx.lang) else ctx.t("kind.other")
+        return _and_the_step(ctx, ctx.t("error.unsupported", kind=named))
     limit = ctx.settings.max_text_length
     if msg.text and len(msg.text) > limit:
         key = "fb.description_too_long" if ctx.state == "fb.description" else "error.too_long"

@@ -38,8 +38,14 @@ def menu(ctx: Context) -> Outgoing:
 
 
 def on_consent(ctx: Context, answer: str, then: str) -> list[Outgoing]:
-    """Record an explicit yes (and continue where asked), or a no."""
+    """Record an explicit yes (and continue where asked), or a no (and forget what was written for a ticket)."""
     if answer != "yes":
+        from handlers.feedback import HELD_MEDIA, TYPED_COMPLAINT  # what waited for the consent
+
+        ctx.drop_draft()
+        for key in (TYPED_COMPLAINT, HELD_MEDIA, "pending_question"):
+            ctx.data.pop(key, None)
+        ctx.reset()
         return [ctx.reply(ctx.t("consent.declined"), main_menu(ctx.t))]
     give_consent(ctx.session, ctx.citizen, NOTICE_VERSION)
     if then == "fb":

@@ -102,7 +102,9 @@ class Matcher:
         self._breadth = adjustments.breadth(self.procedures)
         self._ministry_only = adjustments.ministry_only(self.procedures)
         self.semantic = SemanticIndex.load(kb, self.procedures) if semantic is not False else None
-        self.intent_model = intent_model.load() if self.semantic is not None else None
+        # fitted on short questions on a curated knowledge base: imported records keep their own reading
+        curated = confidence.model_of(self._uncurated) == confidence.CURATED
+        self.intent_model = intent_model.load() if self.semantic is not None and curated else None
 
     def save_cache(self) -> None:
         """Store the lexical index beside an imported knowledge base for a fast start-up."""

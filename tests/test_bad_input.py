@@ -28,7 +28,14 @@ def test_hundred_thousand_character_message_is_refused_stating_the_limit(citizen
 
 def test_unsupported_media_is_answered_politely(citizen: Chat) -> None:
     citizen.send(unsupported="sticker")
-    assert "chưa xử lý được loại tin nhắn này (sticker)" in citizen.text
+    assert "chưa xử lý được nhãn dán (sticker)" in citizen.text
+
+
+def test_unsupported_media_is_named_in_the_citizens_words(citizen: Chat) -> None:
+    citizen.send(unsupported="voice")
+    assert "chưa xử lý được tin nhắn thoại" in citizen.text
+    citizen.send(unsupported="dice")
+    assert "chưa xử lý được loại tin nhắn này." in citizen.text
 
 
 def test_unsupported_media_in_the_middle_of_a_flow_keeps_the_flow(citizen: Chat) -> None:

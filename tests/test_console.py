@@ -69,7 +69,7 @@ def test_a_number_that_is_no_button_is_not_sent_as_a_message(tmp_path: Path) -> 
 
 
 def test_console_simulates_unsupported_media(tmp_path: Path) -> None:
-    assert "chưa xử lý được loại tin nhắn này (sticker)" in _chat(tmp_path / "c.db", [":sticker"])
+    assert "chưa xử lý được nhãn dán (sticker)" in _chat(tmp_path / "c.db", [":sticker"])
 
 
 def test_a_new_process_continues_the_conversation_where_the_last_one_stopped(tmp_path: Path) -> None:

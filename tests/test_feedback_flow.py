@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.clock import utcnow
-from storage.models import OutboxMessage, Ticket, TicketAttachment, TicketEvent
+from storage.models import Conversation, OutboxMessage, Ticket, TicketAttachment, TicketEvent
 from tests.chat_driver import Chat, ticket_code_in
 
 
@@ -41,6 +41,15 @@ def test_feedback_without_consent_asks_for_consent_and_opens_no_ticket(citizen: 
     citizen.press("Không đồng ý")
     with Session(sqlite_engine) as s:
         assert s.exec(select(Ticket)).first() is None
+
+
+def test_declining_consent_forgets_the_complaint_typed_before(citizen: Chat, sqlite_engine) -> None:
+    citizen.say("can bo phuong thai do hach dich, toi muon phan anh")
+    citizen.press("Gửi phản ánh")
+    citizen.press("Không đồng ý")
+    with Session(sqlite_engine) as s:
+        stored = " ".join(str(c.data) for c in s.exec(select(Conversation)))
+    assert "hach dich" not in stored
 
 
 def test_consenting_from_the_feedback_prompt_continues_into_the_flow(citizen: Chat) -> None:

@@ -52,7 +52,7 @@ def test_a_solved_problem_is_rated_on_five_levels_then_a_comment_reaches_staff(c
     citizen.press("Rất hài lòng")
     assert "góp ý thêm" in citizen.text and citizen.labels() == ["Bỏ qua"]
     citizen.say("Cán bộ làm nhanh, cảm ơn.")
-    assert "Cảm ơn anh/chị" in citizen.text
+    assert "Cảm ơn bạn" in citizen.text
     [answer] = _surveys(engine)
     assert (answer.resolved, answer.score, answer.comment) == ("yes", 5, "Cán bộ làm nhanh, cảm ơn.")
     assert any("Cán bộ làm nhanh" in m.text and code in m.text for m in queued(engine, "staff"))
@@ -64,7 +64,7 @@ def test_skipping_the_comment_keeps_the_rating(citizen: Chat, staff: Chat, engin
     citizen.press("Một phần")
     citizen.press("Bình thường")
     citizen.press("Bỏ qua")
-    assert "Cảm ơn anh/chị đã đánh giá" in citizen.text
+    assert "Cảm ơn bạn đã đánh giá" in citizen.text
     [answer] = _surveys(engine)
     assert (answer.resolved, answer.score, answer.comment) == ("partly", 3, None)
 
@@ -306,7 +306,7 @@ def test_no_comment_typed_at_the_comment_prompt_ends_the_survey_without_a_commen
     citizen.press("Rồi")
     citizen.press("🙂 Hài lòng")
     citizen.say("ko co gi a")
-    assert "Cảm ơn anh/chị đã đánh giá" in citizen.text
+    assert "Cảm ơn bạn đã đánh giá" in citizen.text
     assert [(a.score, a.comment) for a in _surveys(engine)] == [(4, None)]
 
 
