@@ -11,7 +11,7 @@ import numpy as np
 
 from knowledge.lexicon import EXCLUSIVE_KINDS, PAPER_TROUBLE
 from knowledge.models import Procedure
-from knowledge.normalize import normalize, strip_diacritics
+from knowledge.normalize import strip_diacritics
 from knowledge.query import Query, in_english
 from knowledge.state import LexicalState
 from knowledge.weights import weight
@@ -82,20 +82,20 @@ def unsaid_qualifiers(state: LexicalState, q: Query, docs: np.ndarray) -> np.nda
     return out
 
 
-def other_kind(procedures: list[Procedure], q: Query, docs: np.ndarray) -> np.ndarray:
+def other_kind(q: Query, docs: np.ndarray, name_of: Callable[[int, bool], str]) -> np.ndarray:
     """1 for each procedure named for another kind than the one a question says, of kinds that exclude each
-    other (`EXCLUSIVE_KINDS`: "chuyển trường lớp 3" is not the lower secondary school's procedure)."""
+    other (`EXCLUSIVE_KINDS`: "chuyển trường lớp 3" is not the lower secondary school's procedure). `name_of`: a
+    procedure's normalized name, padded (folded when asked)."""
     said, plain = _said(q)
     out = np.zeros(len(docs))
     for kinds in EXCLUSIVE_KINDS:
-        asked = {k for k in kinds if f" {plain(k)} " in said}
+        asked = [f" {plain(k)} " for k in kinds if f" {plain(k)} " in said]
         if len(asked) != 1:
             continue
-        others = [k for k in kinds if k not in asked]
+        others = [f" {plain(k)} " for k in kinds if f" {plain(k)} " not in asked]
         for i, doc in enumerate(docs.tolist()):
-            name = f" {plain(normalize(procedures[doc].name))} "
-            out[i] = out[i] or (not any(f" {plain(k)} " in name for k in asked)
-                                and any(f" {plain(k)} " in name for k in others))
+            name = name_of(doc, not q.has_marks)
+            out[i] = out[i] or (asked[0] not in name and any(k in name for k in others))
     return out
 
 

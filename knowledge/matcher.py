@@ -22,7 +22,7 @@ from knowledge.index import MARKED, PAIR
 from knowledge.lexicon import FILLER_FOLDED, OPENING_VERBS
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
-from knowledge.normalize import fold, strip_diacritics
+from knowledge.normalize import fold, normalize, strip_diacritics
 from knowledge.query import Query, Token, analyze
 from knowledge.redirects import Redirect, find_redirect
 from knowledge.semantic import SemanticIndex, ask_of
@@ -94,6 +94,7 @@ class Matcher:
         self._max_idf = self.index.idf("")
         self._indexed = frozenset(self.state.vocabulary)
         self._name_tokens: dict[int, tuple[str, ...]] = {}  # content words of names, read when first needed
+        self._padded_names: dict[int, tuple[str, str]] = {}  # normalized names (and folded), read when first needed
         self._descriptor_words: dict[int, frozenset[str]] = {}  # folded words of names and keywords
         self._initials_by_length: dict[int, list[str]] | None = None  # the initials of each length, when needed
         # without curated phrasings, exact words say little about how citizens ask: lean on meaning
@@ -257,7 +258,7 @@ class Matcher:
         ages = adjustments.ages_asked(q.normalized) if span < 1 else []
         if ages:  # "con 5 tuổi": not the procedure "cho người từ đủ 14 tuổi trở lên"
             fused -= weight("adjust.age") * adjustments.age_mismatch(self.procedures, pool, ages, self._age_ranges)
-        fused -= weight("adjust.other_kind") * adjustments.other_kind(self.procedures, q, pool)
+        fused -= weight("adjust.other_kind") * adjustments.other_kind(q, pool, self._padded_name)
         if trace is not None:
             trace.update(unsaid=unsaid, narrowing=narrowing)
         share = weight("adjust.coverage") * short
@@ -408,6 +409,14 @@ class Matcher:
         needed = weight("confidence.variant_overlap") * len(first)
         return sum(bool(u) and len(first & frozenset(self.state.name_words[doc])) >= needed
                    for doc, u in zip(tied, unsaid[1:], strict=True))
+
+    def _padded_name(self, doc: int, folded: bool = False) -> str:
+        """A procedure's normalized name between spaces (or its diacritic-free form), read once."""
+        names = self._padded_names.get(doc)
+        if names is None:
+            name = f" {normalize(self.procedures[doc].name)} "
+            names = self._padded_names[doc] = (name, strip_diacritics(name))
+        return names[folded]
 
     def _says_name(self, q: Query, doc: int) -> bool:
         """Whether a question says a good share of a procedure's name (by rarity)."""
