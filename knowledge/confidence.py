@@ -73,13 +73,9 @@ def ambiguous(features: Features, runners_up: int, qualified: int = 0) -> bool:
     """Whether the question is too general for a card ("bảo hiểm", "đăng ký"): every runner-up compared (at
     least two, at most `confidence.general_ties`) explains it as well, and it names none in full. A tied
     runner-up that adds a change or special case the question never says, where the first adds none
-    (`qualified` of them), does not count: "làm giấy khai sinh" is "Đăng ký khai sinh", not its variants; nor is
-    a question general that says rare words and whose first procedure leads the fused scores clearly
-    (`confidence.general_margin`, `confidence.general_evidence`).
+    (`qualified` of them), does not count: "làm giấy khai sinh" is "Đăng ký khai sinh", not its variants.
 
     A rule kept beside the fitted probability: the tuning sets hold few such general questions.
     """
     compared = min(int(weight("confidence.general_ties")), runners_up)
-    return (not features.named and compared >= 2 and features.ties - qualified >= compared
-            and (features.margin < weight("confidence.general_margin")
-                 or features.evidence < weight("confidence.general_evidence")))
+    return not features.named and compared >= 2 and features.ties - qualified >= compared

@@ -80,11 +80,6 @@ WEIGHTS: dict[str, Weight] = {
                                                  "it names in full must explain to be asked about; hand-set on "
                                                  "examples written in round 4 (none from a test set)"),
     "confidence.general_ties": Weight(3, "this many runners-up tied: too general for a card ('bảo hiểm'); dev set"),
-    "confidence.general_margin": Weight(0.1, "a question is general only while its first leads by less; tuning sets: "
-                                             "of the sure ones held back as general, 10 right led by 0.11-0.41, the "
-                                             "one wrong by 0.00"),
-    "confidence.general_evidence": Weight(1.0, "... and only while its matched rarity is this high: general questions "
-                                               "('đăng ký', 'bảo hiểm', 'căn cước') match 0.3-0.7, those 10 1.1-2.5"),
     # the probability that the first procedure is right: a logistic regression per kind of knowledge base
     # (curated: with phrasings, the shipped one; uncurated: imported national records), see knowledge/confidence.py
     "confidence.curated.bias": Weight(-4.929, "fitted: python -m knowledge.fit (dev + short tuning)"),
