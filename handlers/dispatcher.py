@@ -34,6 +34,7 @@ from handlers.flood import FloodGuard
 from handlers.i18n import LANGUAGES, catalogue, translate
 from handlers.keyboards import main_menu, menu_row
 from knowledge import KnowledgeBase, Matcher
+from knowledge.intent import wants_to_report, without_report_words
 from messaging.clean import clean_incoming
 from messaging.types import Button, Incoming, Outgoing
 from storage.conversations import ConversationChange, save_conversation, save_conversations
@@ -399,6 +400,9 @@ def _route(ctx: Context) -> list[Outgoing]:
     if ctx.state in ticket_thread.STATE_HANDLERS and my_tickets.only_a_code(msg.text or ""):
         ctx.reset()  # a ticket code alone while answering: the citizen wants to see that ticket
     if ctx.state in ticket_thread.STATE_HANDLERS:
+        answered = survey.typed_answer(ctx) if msg.text else None  # "chua", "tam duoc" after the resolution
+        if answered is not None:
+            return answered
         out = ticket_thread.STATE_HANDLERS[ctx.state](ctx)
         if out is not None:
             return out
@@ -433,6 +437,8 @@ def free_input(ctx: Context) -> list[Outgoing]:
     if just_filed is not None:  # another addition: offered together with the one not added yet
         earlier = pending[1] if pending and pending[0] == just_filed.code else None
         return ticket_thread.offer_addition(ctx, just_filed, f"{earlier}\n{text}" if earlier else text)
+    if ctx.data.get(feedback.TYPED_COMPLAINT) and _bare_wish_to_report(ctx, text):
+        return feedback.begin(ctx)  # "e muon phan anh viec nay" after the complaint itself: the form, with it
     ctx.data.pop(feedback.TYPED_COMPLAINT, None)  # only the last message's complaint starts the form
     out = procedure_guide.answer_question(ctx, text)
     if pending is not None:  # say so rather than drop it silently
@@ -554,3 +560,8 @@ def group_route(ctx: Context) -> list[Outgoing]:
         return refused
     sent = staff.reply_to_citizen(ctx, ticket, msg.text.strip())
     return [ctx.reply(staff.reply_confirmation(ctx, ticket, sent, "staff.reply_in_topic"), ticket_code=ticket.code)]
+
+
+def _bare_wish_to_report(ctx: Context, text: str) -> bool:
+    """Whether a message only says the citizen wants to report ("tôi muốn phản ánh việc này"), naming nothing."""
+    return wants_to_report(text) and not ctx.matcher.analyze(without_report_words(text)).tokens

@@ -157,13 +157,14 @@ _SOLVED_SAYINGS = {"xong": "yes", "xong roi": "yes", "da xong": "yes", "da giai 
                    "duoc roi": "yes", "dc roi": "yes", "roi a": "yes", "tam duoc": "partly", "mot chut": "partly",
                    "mot phan": "partly", "mot phan thoi": "partly", "chua het": "partly", "chua xong han": "partly",
                    "khong": "no", "ko": "no", "van chua": "no", "chua duoc": "no"}
-_UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay")
+_UNSOLVED_STARTS = ("chua giai quyet", "van chua", "van con", "chua xong", "chua co gi", "chua thay", "van nhu cu",
+                    "van on", "van the", "van vay", "nhu cu", "khong thay gi")  # "vẫn ồn như cũ"
 _SOLVED_STARTS = ("da xong", "da sua", "da giai quyet", "da duoc giai quyet", "da khac phuc", "da duoc xu ly",
                   "da xu ly", "xong roi", "giai quyet roi", "da thay", "da lam", "da don", "da sach", "da het",
                   "da duoc")  # "đã sửa xong rồi, cảm ơn cán bộ nhiều"; never with "chưa" or "vẫn" in it
 # Everyday ratings besides the buttons' words (folded, polite words left out), on the five levels.
 _LEVEL_SAYINGS = {
-    5: ("rat tot", "tuyet voi", "qua tot", "xuat sac", "rat on", "very good", "excellent"),
+    5: ("rat tot", "tuyet voi", "qua tot", "xuat sac", "rat on", "very good", "excellent", "hai long lam"),
     4: ("tot", "on", "kha", "kha tot", "good", "ok lam"),
     3: ("binh thuong", "cung duoc", "tam duoc", "tam", "trung binh", "tam on", "tam tam", "so so", "average"),
     2: ("khong hai long lam", "chua hai long", "khong tot", "chua tot", "kem", "khong on", "chua on", "bad"),
@@ -182,9 +183,14 @@ _CHAT_WORDS = {"ko": "khong", "k": "khong", "kg": "khong", "kh": "khong", "khg":
 _CLAUSE_END = re.compile(r"[,.;!:\-–]")
 
 
+_THANKS = re.compile(r"\b(?:cam on|thank you|thanks|tks)(?: (?:ban|nhieu|cac anh chi|anh chi|can bo|a|nhe))*\b")
+
+
 def _said(text: str) -> list[str]:
-    """The words of a typed answer as compared: folded, commas apart, polite words left out, chat spellings read."""
-    return [_CHAT_WORDS.get(w, w) for w in fold(text).replace(",", " ").split() if w not in _POLITE]
+    """The words of a typed answer as compared: folded, commas apart, thanks and polite words left out ("roi cam
+    on"), chat spellings read."""
+    folded = _THANKS.sub(" ", fold(text).replace(",", " "))
+    return [_CHAT_WORDS.get(w, w) for w in folded.split() if w not in _POLITE]
 
 
 def _opening_answer(text: str) -> tuple[str, str] | None:

@@ -80,7 +80,7 @@ _DOSSIER_PROGRESS = _phrases(
 _DOSSIER = _phrases(
     "hồ sơ đã nộp, hồ sơ tôi đã nộp, hồ sơ em đã nộp, hồ sơ mình đã nộp, hồ sơ của tôi, hồ sơ của em,"
     "hồ sơ của mình, hồ sơ tôi nộp, hồ sơ em nộp, hồ sơ mình nộp, mã hồ sơ, mã biên nhận, giấy biên nhận, phiếu hẹn,"
-    "ngày hẹn, hẹn trả, my application"
+    "ngày hẹn, hẹn trả, hồ sơ nộp, nộp hồ sơ từ, my application"
 )
 _HO_SO = _phrases("hồ sơ")
 _TICKET_CODE = re.compile(r"\b[a-z]{1,5}-\d{4}-\d{3,}\b|\b(?:số|so|mã|ma) \d{4,}\b")

@@ -24,7 +24,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Procedure
 from knowledge.normalize import fold, normalize, strip_diacritics
 from knowledge.query import Query, Token, analyze
-from knowledge.redirects import Redirect, find_redirect
+from knowledge.redirects import Redirect, find_redirect, names_matter
 from knowledge.semantic import SemanticIndex, ask_of
 from knowledge.state import INITIALS_WORDS, LexicalState
 from knowledge.weights import weight
@@ -291,6 +291,8 @@ class Matcher:
         if result.intent in (intents.STATUS, intents.SMALLTALK):
             return result
         redirect = find_redirect(ask_of(query) or query)  # a story may mention a divorce and ask something else
+        if redirect is not None and result.best is not None and names_matter(redirect, result.best.procedure.name):
+            redirect = None  # the knowledge base holds that office's procedure itself
         if redirect is not None:
             return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)
         return self._second_opinion(query, result)

@@ -293,3 +293,10 @@ def test_text_that_names_no_single_button_is_kept_as_the_description(citizen: Ch
     citizen.press("Gửi phản ánh")
     citizen.say("Đèn đường ngõ 5 hỏng cả tuần")
     assert "Đã ghi phần bạn vừa gõ" in citizen.text and "Bước 1/6" in citizen.text
+
+
+def test_saying_one_wants_to_report_after_the_complaint_starts_the_form_with_the_complaint(citizen: Chat) -> None:
+    citizen.start_and_consent()
+    citizen.say("den duong ngo 5 hong ca tuan nay roi")
+    citizen.say("e muon phan anh viec nay")
+    assert "Nội dung đã ghi: den duong ngo 5 hong" in citizen.text and "Bước 1/6" in citizen.text

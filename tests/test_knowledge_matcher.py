@@ -427,3 +427,15 @@ def test_a_thanks_that_says_more_is_still_small_talk(shipped):
 
 def test_chat_spelling_does_not_hide_a_complaint(shipped):
     assert shipped.search("xe rac ko den thu 3 hom nay").intent == "complaint"
+
+
+def test_a_redirect_gives_way_when_the_first_procedure_names_the_matter_itself():
+    from knowledge.redirects import find_redirect, names_matter
+
+    pension = find_redirect("thu tuc nhan luong huu")
+    assert pension is not None and names_matter(pension, "Giải quyết hưởng lương hưu, trợ cấp hàng tháng")
+    assert not names_matter(pension, "Giải quyết hưởng chế độ tử tuất")
+
+
+def test_a_filed_dossier_asked_after_in_few_words_is_a_status_question(shipped):
+    assert shipped.search("ho so nop 3 tuan chua co").intent == "status"

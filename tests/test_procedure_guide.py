@@ -466,3 +466,13 @@ def test_an_official_asking_for_money_is_taken_as_a_complaint(shipped_person):
     shipped_person.say("can bo mot cua doi 500k moi giai quyet ho so nhanh")
     assert "Gửi phản ánh" in " ".join(shipped_person.labels())
     assert not [d for d in all_data(shipped_person) if d.startswith("p:")]
+
+
+def test_a_pension_question_is_redirected_to_social_insurance_not_given_the_survivors_card(shipped_person):
+    shipped_person.say("me toi 60 tuoi roi muon lam luong huu thi nop o dau")
+    assert "Bảo hiểm xã hội" in shipped_person.text and "📋" not in shipped_person.text
+
+
+def test_a_foreigner_named_anywhere_with_a_stay_is_the_police_matter(shipped_person):
+    shipped_person.say("người nước ngoài thuê nhà mình thì khai báo tạm trú sao")
+    assert "Công an phường" in shipped_person.text and "📋 Đăng ký tạm trú" not in shipped_person.text

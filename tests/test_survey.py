@@ -362,3 +362,26 @@ def test_an_answer_that_opens_with_no_and_goes_on_is_recorded_and_what_it_adds_r
     assert "hài lòng thế nào" in citizen.text and "Đã chuyển tới cán bộ" not in citizen.text
     assert [(a.resolved, a.comment) for a in _surveys(engine)] == [("no", "toi qua van hat den 12h")]
     assert any("toi qua van hat" in m.text and code in m.text for m in queued(engine, "staff"))
+
+
+@pytest.mark.parametrize(("typed", "resolved"), [("roi cam on", "yes"),
+                                                 ("van on nhu cu, dem qua van go den 11h", "no")])
+def test_an_answer_typed_after_joining_the_tickets_thread_still_goes_to_the_survey(
+        citizen: Chat, staff: Chat, engine, typed: str, resolved: str) -> None:
+    citizen.start_and_consent()
+    code = citizen.file_ticket()
+    staff.say(f"/reply {code} Chúng tôi đã nhắc nhở")
+    citizen.say("cam on, toi se theo doi them")  # joins the ticket's thread
+    staff.say(f"/status {code} resolved Đã nhắc nhở")
+    show_latest(engine, citizen)
+    citizen.say(typed)
+    assert "Đã chuyển tới cán bộ" not in citizen.text
+    assert [a.resolved for a in _surveys(engine)] == [resolved]
+
+
+def test_a_rating_with_thanks_in_it_is_recorded(citizen: Chat, staff: Chat, engine) -> None:
+    resolved_ticket(citizen, staff)
+    show_latest(engine, citizen)
+    citizen.press("Rồi")
+    citizen.say("hai long lam, cam on cac anh chi")
+    assert [(a.resolved, a.score) for a in _surveys(engine)] == [("yes", 5)]
