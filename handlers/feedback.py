@@ -644,6 +644,7 @@ def ask_contact(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(lead + ctx.t("fb.ask_contact"), (*rows, _nav(ctx)), request_contact=True)]
 
 
+_ANONYMOUS = re.compile(r" (?:an danh|giau ten|anonymous|anonymously) ")  # asked for in a sentence, folded
 _PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?84|0)[\d\s.\-()]{8,16}\d")  # "sdt cua toi 0912.345.678"
 
 
@@ -680,6 +681,10 @@ def take_contact(ctx: Context) -> list[Outgoing]:
         return _next(ctx, "fb.contact")
     notes = _keep_media(ctx)
     text = (msg.text or "").strip()
+    if text and _ANONYMOUS.search(f" {fold(text)} "):  # "thoi cho e gui an danh, so bi tra thu": the button
+        d.update(anonymous=True, phone=None)
+        d.pop("pending", None)
+        return _next(ctx, "fb.contact")
     if text and not any(ch.isdigit() for ch in text) and meaningful(ctx, text):
         d["pending"] = text  # not a number: asked whether it belongs to the description
     if text or msg.contact_phone:

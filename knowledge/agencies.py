@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 from knowledge.lexicon import FILLER_EN, FILLER_FOLDED
@@ -52,7 +53,11 @@ def rank_agencies(kb: KnowledgeBase, text: str, k: int = 2) -> list[Agency]:
 # Words left of a question for an office's contact once the office and the asking phrases are gone ("phường làm
 # việc mấy giờ", "số điện thoại của phường"): they ask nothing else.
 _CONTACT_LEFTOVERS = frozenset(["lam", "viec", "cua", "o", "tai", "dau", "nao", "may", "gio", "thu", "bay", "bao",
-                                "nhieu", "la", "gi", "ko", "k", "khong", "co", "ad", "a", "station"])
+                                "nhieu", "la", "gi", "ko", "k", "khong", "co", "ad", "a", "station",
+                                # times of an opening-hours question ("hôm nay phường có làm việc không")
+                                "t7", "cn", "hom", "nay", "mai", "sang", "chieu", "trua", "tet", "today", "tomorrow",
+                                "saturday", "sunday", "open"])
+_DAYS = re.compile(r"\b(?:thu (?:hai|ba|tu|nam|sau|bay|[2-7])|chu nhat|ngay le)\b")  # "thứ 7", folded
 # Words of a procedure that an office's name may share ("đăng ký", "cấp", "đổi"): the question asks for the procedure.
 _UBND = frozenset(["uy", "ban", "nhan", "dan"])  # "ubnd" as the matcher writes it out
 _PROCEDURE_WORDS = frozenset(["ky", "cap", "doi", "thay", "xin", "nhat"])
@@ -63,10 +68,11 @@ def office_asked(kb: KnowledgeBase, rest: str, content: list[str]) -> list[Agenc
     (`intent.without_contact`) and `content` the folded content words the matcher reads in `rest`: the offices it
     names, best first; the ward's one-stop desk when it names only the ward ("số điện thoại phường"). None when
     the question asks about something else too (a procedure: "làm hộ chiếu ở đâu")."""
+    rest = _DAYS.sub(" ", fold(rest))  # "phường có làm việc thứ 7 không": the days asked about name no office
     named = set(_words(" ".join(f"{a.name} {a.name_en or ''}" for a in kb.agencies))) | set(_words(
         " ".join(_ALIASES))) | _UBND
-    words = [w for w in _words(rest) if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN]
-    spoken = set(words) | {w for w in content if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN}
+    words = [w for w in _words(rest) if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN and not w.isdigit()]
+    spoken = set(words) | {w for w in content if w not in _CONTACT_LEFTOVERS and w not in FILLER_EN and not w.isdigit()}
     if not spoken <= named | _GENERIC or spoken & _PROCEDURE_WORDS:
         return None
     if spoken <= _GENERIC | _UBND | set(_words("uy ban mot cua ward office")):  # the ward, or no office named

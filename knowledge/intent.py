@@ -105,7 +105,9 @@ _PROBLEM_WORDS = _phrases(
     "đi lại nhiều lần, bắt đi lại, bổ sung nhiều lần, bắt bổ sung, mỗi lần nói một kiểu, mỗi lần nói 1 kiểu,"
     "mỗi người nói một kiểu, mỗi người nói 1 kiểu, không đến thu, chưa đến thu, không ai thu gom, không sáng,"
     "bị tắt, tắt cả, chó hoang, cắn người, lấn ra, không có giấy phép, không phép, chiếm hết, lấn vỉa hè,"
-    "bày bàn ghế, cộc lốc, quát dân, cáu gắt, to tiếng, thiếu tôn trọng, hẹn mãi, mãi không, mãi chưa,"
+    "bày bàn ghế, cộc lốc, cộc cằn, nói chuyện cộc, quát dân, quát cả, quát mắng, quát tháo, mắng chửi, chửi bới,"
+    "lại bảo về, lại bảo lên, bảo lên quận, bảo về phường,"
+    "cáu gắt, to tiếng, thiếu tôn trọng, hẹn mãi, mãi không, mãi chưa,"
     "không trả kết quả, làm thất lạc, thất lạc hồ sơ, làm mất hồ sơ, hành dân, đẩy qua đẩy lại, đùn đẩy,"
     "đá qua đá lại, không đăng nhập được, lỗi đăng nhập, mục gốc, cây nghiêng, nguy hiểm, ầm ầm, ầm ĩ,"
     "inh ỏi, cả đêm, chằng chịt, sà xuống, dây điện, to quá, quá to, mà chưa thấy, mà vẫn chưa, không ai trả lời,"
@@ -115,7 +117,9 @@ _PROBLEM_WORDS = _phrases(
 # Unmarked, "doi" is "đổi" (change) as well: it counts beside an official ("can bo doi 500k").
 _AMOUNT = r"\s+\d[\d.,]*\s*(?:k|nghìn|nghin|ngàn|ngan|triệu|trieu|tr|đồng|dong|đ)\b"
 _MONEY_ASKED = re.compile(r"\b(?:đòi|vòi|bắt nộp|bat nop|bắt đưa|bat dua|bắt chi|bat chi)(?: thêm| them)?" + _AMOUNT)
-_MONEY_ASKED_UNMARKED = re.compile(r"\b(?:can bo|nhan vien|cong an|dia chinh|tu phap)\b.*\b(?:doi|voi)(?: them)?"
+_MONEY_ASKED_UNMARKED = re.compile(r"\b(?:can bo|nhan vien|cong an|dia chinh|tu phap)\b.*\b(?:(?:doi|voi)(?: them)?"
+                                   r"|(?:gui|dua|nop|chi) them)" + _AMOUNT)  # "can bo ... bao gui them 2 trieu"
+_MONEY_ASKED_OFFICIAL = re.compile(r"\b(?:cán bộ|nhân viên|công an|địa chính|tư pháp)\b.*\b(?:gửi|đưa|nộp|chi) thêm"
                                    + _AMOUNT)
 # Words that, written without marks, contain a problem word ("so hong" is "sổ hồng", not "sổ hỏng"; "cho vo" is "cho
 # vợ", not "vỡ"): in unmarked text they do not report a problem.
@@ -131,7 +135,8 @@ def _reports_problem(text: _Text) -> bool:
         for name in _PROBLEM_LOOKALIKES:
             padded = padded.replace(name, " ")
         text = _Text(padded, False, frozenset(padded.split()))
-    asked = _MONEY_ASKED.search(text.padded) or (not text.marked and _MONEY_ASKED_UNMARKED.search(text.padded))
+    asked = (_MONEY_ASKED.search(text.padded) or _MONEY_ASKED_OFFICIAL.search(text.padded)
+             or (not text.marked and _MONEY_ASKED_UNMARKED.search(text.padded)))
     return text.has(_PROBLEM_WORDS) or bool(asked)
 
 
@@ -178,11 +183,11 @@ _SMALLTALK_UNMARKED = _Cues(_SMALLTALK.marked, tuple(
     folded for marked, folded in zip(_SMALLTALK.marked, _SMALLTALK.folded, strict=True)
     if len(folded.split()) > 1 or marked == folded
 ))
+_SMALLTALK_EXTRA = ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy",
+                    "thế", "em", "anh", "chị", "cô", "chú", "bác", "cháu", "mình", "tôi", "ad", "ubnd", "phường", "ủy",
+                    "cán", "bộ", "cho", "you", "and", "hiểu", "rồi", "bot"]
 _SMALLTALK_WORDS = frozenset(" ".join(_SMALLTALK.marked + _SMALLTALK.folded).split()) | frozenset(
-    ["ạ", "nhé", "nha", "ơi", "nhiều", "lắm", "nhá", "bạn", "không", "có", "phải", "là", "à", "vậy", "thế", "em", "anh",
-     "chị", "chi", "cô", "co", "chú", "chu", "bác", "bac", "cháu", "chau", "mình", "minh", "tôi", "toi", "ad", "a",
-     "ubnd", "phường", "phuong", "ủy", "ban", "cán", "bộ", "can", "bo", "cho", "vay", "you", "and"]
-)
+    _SMALLTALK_EXTRA) | frozenset(strip_diacritics(w) for w in _SMALLTALK_EXTRA)
 # Unmarked greetings of one syllable, read as such when the message opens with one and says only small talk
 # ("chao", "chao ad"; "cháo" alone is no question to a ward's bot)
 _GREETING_OPENINGS = frozenset(["chao", "alo"])

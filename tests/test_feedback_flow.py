@@ -300,3 +300,12 @@ def test_saying_one_wants_to_report_after_the_complaint_starts_the_form_with_the
     citizen.say("den duong ngo 5 hong ca tuan nay roi")
     citizen.say("e muon phan anh viec nay")
     assert "Nội dung đã ghi: den duong ngo 5 hong" in citizen.text and "Bước 1/6" in citizen.text
+
+
+def test_asking_for_anonymity_in_a_sentence_at_the_phone_step_sends_anonymously(citizen: Chat) -> None:
+    citizen.begin_feedback("Thái độ")
+    citizen.say("Nội dung")
+    citizen.press("Bỏ qua")
+    citizen.press("Bỏ qua")
+    citizen.say("thoi cho e gui an danh, so bi tra thu")
+    assert "Số điện thoại chưa đúng" not in citizen.text and "Ẩn danh" in citizen.text

@@ -439,3 +439,10 @@ def test_a_redirect_gives_way_when_the_first_procedure_names_the_matter_itself()
 
 def test_a_filed_dossier_asked_after_in_few_words_is_a_status_question(shipped):
     assert shipped.search("ho so nop 3 tuan chua co").intent == "status"
+
+
+@pytest.mark.parametrize("complaint", ["chi can bo o mot cua noi chuyen coc lam, quat ca me toi",
+                                       "anh can bo dia chinh bao muon nhanh thi gui them 2 trieu",
+                                       "di lam giay to ma phuong bao len quan, quan lai bao ve phuong"])
+def test_complaints_about_officials_typed_without_marks_are_complaints(shipped, complaint: str):
+    assert shipped.search(complaint).intent == "complaint"

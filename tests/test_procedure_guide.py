@@ -476,3 +476,9 @@ def test_a_pension_question_is_redirected_to_social_insurance_not_given_the_surv
 def test_a_foreigner_named_anywhere_with_a_stay_is_the_police_matter(shipped_person):
     shipped_person.say("người nước ngoài thuê nhà mình thì khai báo tạm trú sao")
     assert "Công an phường" in shipped_person.text and "📋 Đăng ký tạm trú" not in shipped_person.text
+
+
+@pytest.mark.parametrize("question", ["phường có làm việc thứ 7 không", "hom nay phuong co lam viec ko"])
+def test_asking_whether_the_ward_is_open_on_a_day_gets_its_hours(shipped_person, question: str):
+    shipped_person.say(question)
+    assert "chưa tìm thấy" not in shipped_person.text and "Thứ Hai - Thứ Sáu" in shipped_person.text

@@ -187,7 +187,7 @@ def test_a_second_bubble_of_buttons_says_what_it_is_and_keeps_a_row_together() -
     bodies = render(Outgoing("Chọn loại phản ánh", buttons=rows, meta={"lang": "vi"}))
     payloads = [b["attachment"]["payload"] for b in bodies]
     assert [len(p["buttons"]) for p in payloads] == [4, 2]
-    assert payloads[1]["text"] == "👇 Các lựa chọn khác:"
+    assert payloads[1]["text"] == "👇 Hoặc:"
 
 
 def test_button_press_comes_back_as_a_callback() -> None:

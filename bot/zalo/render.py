@@ -11,7 +11,7 @@ MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_TITLE = 100
 MORE = "…"
-MORE_OPTIONS = {"vi": "👇 Các lựa chọn khác:", "en": "👇 More options:"}  # above the buttons of a second bubble
+MORE_OPTIONS = {"vi": "👇 Hoặc:", "en": "👇 Or:"}  # above the buttons of a second bubble (more choices, or back)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
