@@ -482,3 +482,18 @@ def test_a_foreigner_named_anywhere_with_a_stay_is_the_police_matter(shipped_per
 def test_asking_whether_the_ward_is_open_on_a_day_gets_its_hours(shipped_person, question: str):
     shipped_person.say(question)
     assert "chưa tìm thấy" not in shipped_person.text and "Thứ Hai - Thứ Sáu" in shipped_person.text
+
+
+@pytest.mark.parametrize(("question", "office"), [
+    ("vay tien ngan hang nao lai suat thap", "ngân hàng"),
+    ("thue khoan ho kinh doanh dong o dau", "cơ quan thuế"),
+    ("cong ty nao dang tuyen dung lao dong", "Trung tâm Dịch vụ việc làm"),
+])
+def test_loans_business_tax_and_jobs_are_redirected_not_given_a_ward_card(shipped_person, question: str, office: str):
+    shipped_person.say(question)
+    assert office in shipped_person.text and "📋" not in shipped_person.text
+
+
+def test_a_mortgage_for_a_bank_loan_stays_the_wards_registration(shipped_person):
+    shipped_person.say("dang ky the chap so do de vay ngan hang")
+    assert "thế chấp" in shipped_person.text.lower() and "lãi suất" not in shipped_person.text
