@@ -291,8 +291,8 @@ class Matcher:
         if result.intent in (intents.STATUS, intents.SMALLTALK):
             return result
         redirect = find_redirect(ask_of(query) or query)  # a story may mention a divorce and ask something else
-        if redirect is not None and result.best is not None and names_matter(redirect, result.best.procedure.name):
-            redirect = None  # the knowledge base holds that office's procedure itself
+        if redirect is not None and any(names_matter(redirect, hit.procedure.name) for hit in result.hits):
+            redirect = None  # the knowledge base holds that office's procedure itself (imported national records)
         if redirect is not None:
             return MatchResult(query, intents.UNKNOWN, False, result.hits, result.coverage, redirect=redirect)
         return self._second_opinion(query, result)
