@@ -23,6 +23,7 @@ from handlers.deadlines import restart_clock
 from handlers.feedback import looks_like_question
 from handlers.i18n import translate
 from handlers.keyboards import main_menu
+from knowledge.intent import CHAT_SPELLINGS
 from knowledge.normalize import fold
 from messaging.types import Button, Outgoing
 from storage.clock import format_local, utcnow
@@ -177,9 +178,10 @@ _NO_COMMENT = frozenset(["", "khong", "ko", "k", "kg", "khong co", "ko co", "kho
                          "cam on", "cam on nhieu", "het", "xong", "no", "nothing", "no thanks", "thanks", "thank you"])
 
 
-# Chat spellings of "không" and "được" ("ko hai long lam": không hài lòng lắm), compared as the words they stand for
-_CHAT_WORDS = {"ko": "khong", "k": "khong", "kg": "khong", "kh": "khong", "khg": "khong", "hok": "khong",
-               "hong": "khong", "hem": "khong", "dc": "duoc", "dk": "duoc", "chx": "chua"}
+# Chat spellings ("ko hai long lam": không hài lòng lắm), compared as the words they stand for: the intent cues' own,
+# and those that mean "không", "được", "chưa" in a survey answer ("dk roi" is "được rồi" here, not "đăng ký")
+_CHAT_WORDS = {w: fold(v) for w, v in CHAT_SPELLINGS.items()} | {
+    "kh": "khong", "hong": "khong", "hem": "khong", "dk": "duoc", "chx": "chua"}
 _CLAUSE_END = re.compile(r"[,.;!:\-–]")
 
 
@@ -207,7 +209,8 @@ def _opening_answer(text: str) -> tuple[str, str] | None:
 def _typed_actions(ctx: Context, text: str | None = None) -> tuple[str | None, str | None]:
     """What typed text answers: (whether it was solved, as `r:<answer>`; the level, as `s:<level>`), each None
     when the text does not say it."""
-    words = _said(ctx.incoming.text or "" if text is None else text)
+    text = ctx.incoming.text or "" if text is None else text
+    words = _said(text)
     typed = " ".join(words)
     if not typed or (len(words) > 4 and not typed.startswith((*_UNSOLVED_STARTS, *_SOLVED_STARTS))):
         return None, None
@@ -220,7 +223,7 @@ def _typed_actions(ctx: Context, text: str | None = None) -> tuple[str | None, s
     if resolved is None and typed.startswith(_UNSOLVED_STARTS):
         resolved = "r:no"
     if (resolved is None and typed.startswith(_SOLVED_STARTS) and not {"chua", "van"} & set(words)
-            and not looks_like_question(ctx.incoming.text or "" if text is None else text)):
+            and not looks_like_question(text)):
         resolved = "r:yes"  # "đã xử lý chưa?" asks, it does not answer
     stars = _STARS.match(typed)
     if level is None and (typed in _LEVEL_OF or stars):

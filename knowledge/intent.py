@@ -212,14 +212,14 @@ class _Text:
 
 
 # Chat spellings read as the words they stand for before cues are compared ("xe rac ko den thu": "không đến thu")
-_CHAT_SPELLINGS = {"ko": "không", "k": "không", "kg": "không", "khg": "không", "hok": "không", "dc": "được",
+CHAT_SPELLINGS = {"ko": "không", "k": "không", "kg": "không", "khg": "không", "hok": "không", "dc": "được",
                    "đc": "được"}
 
 
 def _text(message: str) -> _Text:
     normalized = normalize(message)
     marked = strip_diacritics(normalized) != normalized
-    normalized = " ".join(_CHAT_SPELLINGS.get(w, w) for w in normalized.split())
+    normalized = " ".join(CHAT_SPELLINGS.get(w, w) for w in normalized.split())
     padded = f" {normalized if marked else strip_diacritics(normalized)} "
     return _Text(padded, marked, frozenset(padded.split()))
 
